@@ -1,0 +1,3 @@
+export * from './topics.js';
+export * from './codec/index.js';
+export * from './generated/types.js';
