@@ -1,0 +1,152 @@
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { createProducer, type Logger } from '@sig/runtime';
+import { topicName, type AvroCodec, type Command, type DeadLetter } from '@sig/schemas';
+import type { DeciderConfig } from '../domain/index.js';
+import { PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
+import { readPartitionsToEnd } from './partition-reader.js';
+
+/** Settings shared by every partition worker. */
+export interface WorkerContext {
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly topicPrefix: string;
+  readonly consumerGroupId: string;
+  readonly decider: DeciderConfig;
+  readonly codecs: ProjectionCodecs & { readonly command: AvroCodec<'signal.Command'>; readonly deadLetter: AvroCodec<'signal.DeadLetter'> };
+}
+
+/** Explicit lifecycle of a worker: building its state, serving, or closed (after loss or fencing). */
+export type WorkerState = 'rebuilding' | 'ready' | 'closed';
+
+/**
+ * Owns one partition of the room-keyed topics while this instance is assigned it: the
+ * transactional producer `projector-<partition>` (whose initialisation fences any zombie that
+ * still writes this partition and aborts its open transaction), and the projection rebuilt from
+ * the committed room events of that partition.
+ */
+export class PartitionWorker {
+  private producer: Producer | null = null;
+  private projection: PartitionProjection | null = null;
+  private stateValue: WorkerState = 'rebuilding';
+  private readiness: Promise<void> | null = null;
+  rebuildMs = 0;
+
+  constructor(
+    readonly partition: number,
+    private readonly ctx: WorkerContext,
+  ) {}
+
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  get rooms(): PartitionProjection['rooms'] {
+    return this.projection?.rooms ?? new Map();
+  }
+
+  /** Connects the producer (fencing zombies) and rebuilds from the log; idempotent. */
+  ready(): Promise<void> {
+    if (this.stateValue === 'closed') return Promise.reject(new Error(`partition ${this.partition} worker is closed`));
+    this.readiness ??= this.build().catch((err: unknown) => {
+      this.readiness = null;
+      throw err;
+    });
+    return this.readiness;
+  }
+
+  private async build(): Promise<void> {
+    const started = Date.now();
+    this.stateValue = 'rebuilding';
+    if (!this.producer) {
+      const producer = createProducer(this.ctx.kafka, { transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}` });
+      await producer.connect();
+      this.producer = producer;
+    }
+    const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
+    let count = 0;
+    await readPartitionsToEnd(
+      this.ctx.kafka,
+      topicName('roomEvents', this.ctx.topicPrefix),
+      new Map([[this.partition, 0n]]),
+      (_p, message) => {
+        if (!message.value) return;
+        // Room events are written only by this partition's transactional producer: an
+        // unreadable one means the log is damaged, which must stop the partition, not be skipped.
+        projection.applyCommitted(this.ctx.codecs.roomEvent.decode(message.value), message.value);
+        count++;
+      },
+      { groupPrefix: this.ctx.topicPrefix },
+    );
+    this.projection = projection;
+    this.rebuildMs = Date.now() - started;
+    this.stateValue = 'ready';
+    this.ctx.logger.info({ partition: this.partition, events: count, rooms: projection.rooms.size, ms: this.rebuildMs }, 'partition rebuilt');
+  }
+
+  /**
+   * Decides a chunk of consumed commands and commits the resulting records together with the
+   * consumer offset in one transaction. On any failure the transaction is aborted and the
+   * projection discarded (rebuilt on next use), so memory never runs ahead of the log.
+   */
+  async process(messages: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
+    await this.ready();
+    const producer = this.producer!;
+    const projection = this.projection!;
+    const commands: Command[] = [];
+    const deadLetters: DeadLetter[] = [];
+    const commandsTopic = topicName('commands', this.ctx.topicPrefix);
+    for (const m of messages) {
+      try {
+        if (!m.value) throw new Error('empty record');
+        commands.push(this.ctx.codecs.command.decode(m.value));
+      } catch (err) {
+        deadLetters.push({
+          topic: commandsTopic,
+          partition: this.partition,
+          offset: Number(m.offset),
+          key: m.key,
+          value: m.value ?? Buffer.alloc(0),
+          reason: (err as { reason?: DeadLetter['reason'] }).reason ?? 'CORRUPT',
+          message: (err as Error).message,
+          consumer: this.ctx.consumerGroupId,
+          at: now,
+        });
+      }
+    }
+    const out = projection.process(commands, now);
+    const last = messages.at(-1)!;
+    const traceHeaders = (i: number) => messages[i]?.headers ?? {};
+    const topicMessages = [
+      { topic: topicName('roomEvents', this.ctx.topicPrefix), messages: out.roomEvents.map((r) => ({ key: r.room, value: r.value, partition: this.partition })) },
+      { topic: topicName('deliveries', this.ctx.topicPrefix), messages: out.deliveries.map((d) => ({ key: d.key, value: d.value, partition: d.partition })) },
+      { topic: topicName('mediaCommands', this.ctx.topicPrefix), messages: out.media.map((m) => ({ key: m.room, value: m.value, partition: this.partition })) },
+      { topic: topicName('deadLetters', this.ctx.topicPrefix), messages: deadLetters.map((d) => ({ key: null, value: this.ctx.codecs.deadLetter.encode(d), headers: traceHeaders(0) })) },
+    ].filter((t) => t.messages.length > 0);
+
+    const txn = await producer.transaction();
+    try {
+      if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
+      await txn.sendOffsets({
+        consumerGroupId: this.ctx.consumerGroupId,
+        topics: [{ topic: commandsTopic, partitions: [{ partition: this.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+      });
+      await txn.commit();
+    } catch (err) {
+      this.projection = null;
+      this.readiness = null;
+      await txn.abort().catch(() => undefined);
+      throw err;
+    }
+    return out;
+  }
+
+  /** Gives the partition up: disconnects the producer. Idempotent. */
+  async close(): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.projection = null;
+    const p = this.producer;
+    this.producer = null;
+    await p?.disconnect().catch(() => undefined);
+  }
+}

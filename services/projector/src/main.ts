@@ -1,0 +1,66 @@
+import { ConfigError, createAdminServer, createKafka, createLogger, createMetricsRegistry, metric, startTelemetry } from '@sig/runtime';
+import { SchemaSet } from '@sig/schemas';
+import { loadProjectorConfig } from './config.js';
+import { Projector } from './projector.js';
+
+// Composition root: config, telemetry first, then wiring and signals.
+let config;
+try {
+  config = loadProjectorConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const telemetry = startTelemetry({ serviceName: 'projector', instanceId: config.instanceId });
+const logger = createLogger({ service: 'projector', instance: config.instanceId, level: config.level, pretty: config.pretty });
+const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?? 'projector', logger });
+const projector = new Projector({
+  kafka,
+  logger,
+  schemas: SchemaSet.load(),
+  topicPrefix: config.topicPrefix,
+  instanceId: config.instanceId,
+  decider: {
+    room: { maxParticipants: config.maxParticipants, emptyTimeoutMs: config.emptyTimeoutMs, departureTimeoutMs: config.departureTimeoutMs },
+    resumeWindowEvents: config.resumeWindowEvents,
+  },
+  maxCommandsPerTransaction: config.maxCommandsPerTransaction,
+  partitionsConcurrently: config.partitionsConcurrently,
+  edgeStartupGraceMs: config.edgeStartupGraceMs,
+});
+
+const registry = createMetricsRegistry({ service: 'projector' });
+const rooms = metric(registry, 'projectorRooms');
+const admin = createAdminServer({
+  host: config.host,
+  port: config.port,
+  registry,
+  logger,
+  readiness: () => {
+    rooms.set({ partition: 'all' }, projector.roomCount);
+    const running = projector.lifecycle.state === 'running';
+    return { ready: running, reasons: running ? [] : [`projector is ${projector.lifecycle.state}`] };
+  },
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping');
+  // Never hang: a stuck broker call must not keep the process alive past the deadline.
+  setTimeout(() => process.exit(1), 15_000).unref();
+  await projector.stop();
+  await admin.close();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+await admin.listen();
+await projector.start();
+logger.info({ partitions: projector.ownedPartitions }, 'projector running');
