@@ -13,6 +13,7 @@ export const projectorConfigSpec = {
   resumeWindowEvents: env.int('RESUME_WINDOW_EVENTS', { default: 1024, min: 1, max: 1_000_000, description: 'Recent events per room kept for resume' }),
   maxCommandsPerTransaction: env.int('PROJECTOR_MAX_TXN_COMMANDS', { default: 500, min: 1, max: 100_000, description: 'Commands decided per Kafka transaction' }),
   partitionsConcurrently: env.int('PROJECTOR_PARTITION_CONCURRENCY', { default: 4, min: 1, max: 256, description: 'Partitions processed in parallel' }),
+  snapshotEveryEvents: env.int('SNAPSHOT_EVERY_EVENTS', { default: 5000, min: 0, max: 10_000_000, description: 'Snapshot changed rooms of a partition after this many events (0 = never)' }),
   edgeStartupGraceMs: env.duration('EDGE_LIVENESS_GRACE', { default: 15_000, description: 'After start, how long an edge with no heartbeat seen is still presumed alive' }),
 };
 

@@ -16,6 +16,9 @@ try {
 }
 const telemetry = startTelemetry({ serviceName: 'projector', instanceId: config.instanceId });
 const logger = createLogger({ service: 'projector', instance: config.instanceId, level: config.level, pretty: config.pretty });
+const registry = createMetricsRegistry({ service: 'projector' });
+const rebuildSeconds = metric(registry, 'projectorRebuildSeconds');
+const rebuildEvents = metric(registry, 'projectorRebuildEvents');
 const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?? 'projector', logger });
 const projector = new Projector({
   kafka,
@@ -30,9 +33,12 @@ const projector = new Projector({
   maxCommandsPerTransaction: config.maxCommandsPerTransaction,
   partitionsConcurrently: config.partitionsConcurrently,
   edgeStartupGraceMs: config.edgeStartupGraceMs,
+  snapshotEveryEvents: config.snapshotEveryEvents,
+  onRebuilt: ({ ms, snapshots, tailEvents }) => {
+    rebuildSeconds.observe(ms / 1000);
+    rebuildEvents.inc({ source: snapshots > 0 ? 'tail_after_snapshot' : 'full_log' }, tailEvents);
+  },
 });
-
-const registry = createMetricsRegistry({ service: 'projector' });
 const rooms = metric(registry, 'projectorRooms');
 const admin = createAdminServer({
   host: config.host,

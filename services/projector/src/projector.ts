@@ -21,6 +21,9 @@ export interface ProjectorOptions {
   readonly partitionsConcurrently: number;
   /** Connections on an edge never heard of are considered lost after this. */
   readonly edgeStartupGraceMs: number;
+  /** Snapshot a partition's changed rooms every this many events (0 = never). */
+  readonly snapshotEveryEvents: number;
+  readonly onRebuilt?: WorkerContext['onRebuilt'];
 }
 
 /** Counters the admin endpoint and tests read. */
@@ -65,7 +68,10 @@ export class Projector {
         delivery: new AvroCodec(s, 'signal.Delivery'),
         media: new AvroCodec(s, 'signal.MediaCommand'),
         deadLetter: new AvroCodec(s, 'signal.DeadLetter'),
+        snapshot: new AvroCodec(s, 'signal.RoomSnapshot'),
       },
+      snapshotEveryEvents: options.snapshotEveryEvents,
+      ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),
     };
   }
 

@@ -101,6 +101,24 @@ export const METRICS = {
     help: 'Rooms held in memory by this projector, by partition.',
     labelNames: ['partition'],
   },
+  projectorRebuildEvents: {
+    type: 'counter',
+    name: 'signal_projector_rebuild_events_total',
+    help: 'Room events replayed while rebuilding partitions (the tail after the snapshot, or the whole log without one).',
+    labelNames: ['source'],
+  },
+  projectorTransactions: {
+    type: 'counter',
+    name: 'signal_projector_transactions_total',
+    help: 'Consume-decide-produce transactions, by outcome (committed, aborted).',
+    labelNames: ['outcome'],
+  },
+  projectorCommands: {
+    type: 'counter',
+    name: 'signal_projector_commands_total',
+    help: 'Commands decided, by command type and outcome (accepted, rejected).',
+    labelNames: ['type', 'outcome'],
+  },
   projectorRebuildSeconds: {
     type: 'histogram',
     name: 'signal_projector_rebuild_seconds',

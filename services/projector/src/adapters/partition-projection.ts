@@ -1,5 +1,17 @@
-import type { AvroCodec, Command, ConnectionRef, Delivery, MediaCommand, RoomEvent } from '@sig/schemas';
-import { decide, evolve, initialState, route, type DeciderConfig, type Decision, type RoomState } from '../domain/index.js';
+import type { AvroCodec, Command, ConnectionRef, Delivery, MediaCommand, RoomEvent, RoomSnapshot } from '@sig/schemas';
+import {
+  decide,
+  evolve,
+  initialState,
+  route,
+  STATE_FORMAT,
+  stateFromJson,
+  stateToJson,
+  type DeciderConfig,
+  type Decision,
+  type RoomState,
+  type RoomStateJson,
+} from '../domain/index.js';
 import { ResumeWindow } from './resume-window.js';
 
 /** Records one command batch produces, ready to be written in one transaction. */
@@ -28,6 +40,12 @@ export class PartitionProjection {
   readonly rooms = new Map<string, RoomState>();
   private readonly windows = new Map<string, ResumeWindow>();
   private eventsApplied = 0;
+  /** Rooms changed since their last snapshot. */
+  private readonly dirty = new Set<string>();
+  /** Events applied since the last snapshot round. */
+  eventsSinceSnapshot = 0;
+  /** Offset of the last room event of this partition known to be committed. */
+  lastEventOffset: bigint | null = null;
 
   constructor(
     readonly partition: number,
@@ -35,9 +53,22 @@ export class PartitionProjection {
     private readonly codecs: ProjectionCodecs,
   ) {}
 
-  /** Rebuild path: applies one committed room event. */
-  applyCommitted(event: RoomEvent, bytes: Buffer): void {
+  /** Restores a room from its snapshot (rebuild, before the tail of the log is applied). */
+  restore(snapshot: RoomSnapshot): void {
+    const json = JSON.parse(snapshot.state.toString('utf8')) as SnapshotState;
+    this.rooms.set(snapshot.room, stateFromJson(json.state, snapshot.stateFormat));
+    this.window(snapshot.room).restore(
+      json.window.map((w, i) => ({ seq: w.seq, addressed: new Set(w.addressed), bytes: snapshot.window[i]! })),
+    );
+  }
+
+  /** Rebuild path: applies one committed room event (skipping what a snapshot already covers). */
+  applyCommitted(event: RoomEvent, bytes: Buffer, offset: bigint): void {
+    this.lastEventOffset = offset;
     const before = this.rooms.get(event.room) ?? initialState(event.room);
+    if (event.seq <= before.seq) return;
+    this.dirty.add(event.room);
+    this.eventsSinceSnapshot++;
     const routing = route(event, before);
     this.rooms.set(event.room, evolve(before, event));
     this.window(event.room).push({ seq: event.seq, bytes, addressed: new Set(routing.addressed) });
@@ -53,6 +84,8 @@ export class PartitionProjection {
       out.decisions.push({ command, decision });
       if (decision.events.length === 0 && decision.media.length === 0) continue;
       out.touchedRooms.add(command.room);
+      this.dirty.add(command.room);
+      this.eventsSinceSnapshot += decision.events.length;
       let state = before;
       for (const event of decision.events) {
         const bytes = this.codecs.roomEvent.encode(event);
@@ -83,6 +116,33 @@ export class PartitionProjection {
   /** Room events applied since this projection was built (for snapshot cadence and metrics). */
   get applied(): number {
     return this.eventsApplied;
+  }
+
+  /**
+   * Snapshots of every room changed since its last snapshot, all covering the room-event log
+   * up to `offset`. Written with a partition checkpoint in the same transaction, they let a
+   * rebuild start at `offset + 1` instead of the beginning of the log.
+   */
+  takeSnapshots(offset: bigint, takenAt: number): RoomSnapshot[] {
+    const snapshots: RoomSnapshot[] = [];
+    for (const room of this.dirty) {
+      const state = this.rooms.get(room);
+      if (!state) continue;
+      const entries = this.window(room).snapshot();
+      const json: SnapshotState = { state: stateToJson(state), window: entries.map((e) => ({ seq: e.seq, addressed: [...e.addressed] })) };
+      snapshots.push({
+        room,
+        seq: state.seq,
+        offset: Number(offset),
+        takenAt,
+        stateFormat: STATE_FORMAT,
+        state: Buffer.from(JSON.stringify(json)),
+        window: entries.map((e) => e.bytes),
+      });
+    }
+    this.dirty.clear();
+    this.eventsSinceSnapshot = 0;
+    return snapshots;
   }
 
   private deliver(out: BatchOutput, event: RoomEvent, bytes: Buffer, live: ReadonlyArray<{ connection: ConnectionRef }>): void {
@@ -116,3 +176,12 @@ export class PartitionProjection {
     return w;
   }
 }
+
+/** JSON layout of `RoomSnapshot.state`: the room state and the resume window's routing. */
+interface SnapshotState {
+  readonly state: RoomStateJson;
+  readonly window: ReadonlyArray<{ readonly seq: number; readonly addressed: readonly string[] }>;
+}
+
+/** Key of the partition checkpoint record on the snapshots topic. */
+export const checkpointKey = (partition: number) => `checkpoint:${partition}`;

@@ -1,8 +1,8 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { createProducer, type Logger } from '@sig/runtime';
-import { topicName, type AvroCodec, type Command, type DeadLetter } from '@sig/schemas';
+import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
-import { PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
+import { checkpointKey, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
 import { readPartitionsToEnd } from './partition-reader.js';
 
 /** Settings shared by every partition worker. */
@@ -12,7 +12,15 @@ export interface WorkerContext {
   readonly topicPrefix: string;
   readonly consumerGroupId: string;
   readonly decider: DeciderConfig;
-  readonly codecs: ProjectionCodecs & { readonly command: AvroCodec<'signal.Command'>; readonly deadLetter: AvroCodec<'signal.DeadLetter'> };
+  readonly codecs: ProjectionCodecs & {
+    readonly command: AvroCodec<'signal.Command'>;
+    readonly deadLetter: AvroCodec<'signal.DeadLetter'>;
+    readonly snapshot: AvroCodec<'signal.RoomSnapshot'>;
+  };
+  /** Snapshot the partition's changed rooms after this many new events (0 = never). */
+  readonly snapshotEveryEvents: number;
+  /** Called after each rebuild with what it cost. */
+  readonly onRebuilt?: (info: { partition: number; ms: number; snapshots: number; tailEvents: number }) => void;
 }
 
 /** Explicit lifecycle of a worker: building its state, serving, or closed (after loss or fencing). */
@@ -63,24 +71,52 @@ export class PartitionWorker {
       this.producer = producer;
     }
     const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
-    let count = 0;
+    const { snapshots, checkpoint } = await this.readSnapshots();
+    for (const snapshot of snapshots.values()) projection.restore(snapshot);
+    let tailEvents = 0;
+    const from = checkpoint === null ? 0n : BigInt(checkpoint.offset) + 1n;
     await readPartitionsToEnd(
       this.ctx.kafka,
       topicName('roomEvents', this.ctx.topicPrefix),
-      new Map([[this.partition, 0n]]),
+      new Map([[this.partition, from]]),
       (_p, message) => {
         if (!message.value) return;
         // Room events are written only by this partition's transactional producer: an
         // unreadable one means the log is damaged, which must stop the partition, not be skipped.
-        projection.applyCommitted(this.ctx.codecs.roomEvent.decode(message.value), message.value);
-        count++;
+        projection.applyCommitted(this.ctx.codecs.roomEvent.decode(message.value), message.value, BigInt(message.offset));
+        tailEvents++;
       },
       { groupPrefix: this.ctx.topicPrefix },
     );
+    if (projection.lastEventOffset === null && checkpoint !== null) projection.lastEventOffset = BigInt(checkpoint.offset);
     this.projection = projection;
     this.rebuildMs = Date.now() - started;
     this.stateValue = 'ready';
-    this.ctx.logger.info({ partition: this.partition, events: count, rooms: projection.rooms.size, ms: this.rebuildMs }, 'partition rebuilt');
+    this.ctx.onRebuilt?.({ partition: this.partition, ms: this.rebuildMs, snapshots: snapshots.size, tailEvents });
+    this.ctx.logger.info(
+      { partition: this.partition, snapshots: snapshots.size, fromOffset: from.toString(), tailEvents, rooms: projection.rooms.size, ms: this.rebuildMs },
+      'partition rebuilt',
+    );
+  }
+
+  /** Latest snapshot of every room of the partition, and the partition checkpoint (compacted topic). */
+  private async readSnapshots(): Promise<{ snapshots: Map<string, RoomSnapshot>; checkpoint: RoomSnapshot | null }> {
+    const latest = new Map<string, RoomSnapshot>();
+    await readPartitionsToEnd(
+      this.ctx.kafka,
+      topicName('snapshots', this.ctx.topicPrefix),
+      new Map([[this.partition, 0n]]),
+      (_p, message) => {
+        if (!message.value || !message.key) return;
+        latest.set(message.key.toString(), this.ctx.codecs.snapshot.decode(message.value));
+      },
+      { groupPrefix: this.ctx.topicPrefix },
+    );
+    const key = checkpointKey(this.partition);
+    const checkpoint = latest.get(key) ?? null;
+    latest.delete(key);
+    // Without a checkpoint the whole log is replayed, so room snapshots are not needed.
+    return { snapshots: checkpoint ? latest : new Map(), checkpoint };
   }
 
   /**
@@ -125,7 +161,15 @@ export class PartitionWorker {
 
     const txn = await producer.transaction();
     try {
-      if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
+      if (topicMessages.length > 0) {
+        const metadata = await txn.sendBatch({ topicMessages, acks: -1 });
+        const roomEventsTopic = topicName('roomEvents', this.ctx.topicPrefix);
+        const written = metadata.find((m) => m.topicName === roomEventsTopic && m.partition === this.partition);
+        if (written?.baseOffset !== undefined && out.roomEvents.length > 0) {
+          projection.lastEventOffset = BigInt(written.baseOffset) + BigInt(out.roomEvents.length - 1);
+        }
+      }
+      await this.maybeSnapshot(txn, projection, now);
       await txn.sendOffsets({
         consumerGroupId: this.ctx.consumerGroupId,
         topics: [{ topic: commandsTopic, partitions: [{ partition: this.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
@@ -138,6 +182,25 @@ export class PartitionWorker {
       throw err;
     }
     return out;
+  }
+
+  /** Writes snapshots of changed rooms plus the partition checkpoint, inside the open transaction. */
+  private async maybeSnapshot(txn: { send: Producer['send'] }, projection: PartitionProjection, now: number): Promise<void> {
+    const every = this.ctx.snapshotEveryEvents;
+    if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
+    const offset = projection.lastEventOffset;
+    const snapshots = projection.takeSnapshots(offset, now);
+    const checkpoint: RoomSnapshot = { room: '', seq: 0, offset: Number(offset), takenAt: now, stateFormat: 1, state: Buffer.alloc(0), window: [] };
+    const codec = this.ctx.codecs.snapshot;
+    await txn.send({
+      topic: topicName('snapshots', this.ctx.topicPrefix),
+      acks: -1,
+      messages: [
+        ...snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition })),
+        // Last, so a reader that sees the checkpoint has seen the snapshots it vouches for.
+        { key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition },
+      ],
+    });
   }
 
   /** Gives the partition up: disconnects the producer. Idempotent. */

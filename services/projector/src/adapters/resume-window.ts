@@ -32,6 +32,16 @@ export class ResumeWindow {
     return out;
   }
 
+  /** The held entries, oldest first (for snapshots). */
+  snapshot(): readonly WindowEntry[] {
+    return this.entries.slice(-this.capacity);
+  }
+
+  /** Replaces the content with entries restored from a snapshot. */
+  restore(entries: readonly WindowEntry[]): void {
+    this.entries = [...entries];
+  }
+
   get size(): number {
     return Math.min(this.entries.length, this.capacity);
   }
