@@ -1,10 +1,16 @@
+import type { RecordTypes } from './generated/types.js';
+
 /**
  * The topic catalogue: every Kafka topic of the system, who writes it, who reads it, how it is
  * keyed and kept. It is the map of the data flow between services (they never import each
  * other):
  *
  *   client → edge → commands → projector → room-events / deliveries → edge → client
- *   projector → media-commands → sfu → media-events → projector
+ *   projector → media-commands → sfu → commands (SFU events) → projector
+ *
+ * SFU workers report back on `signal.commands` itself (source SfuSource), not on a topic of
+ * their own: the projector then decides on one totally ordered input per room, so replaying
+ * a room's commands reproduces its events exactly, media included.
  */
 
 /** How long records are kept: time-based deletion, or log compaction by key. */
@@ -23,8 +29,8 @@ export interface TopicSpec {
   readonly partitions: number;
   readonly replicationFactor: number;
   readonly retention: Retention;
-  /** Avro record type (full name) of the record values. */
-  readonly valueSchema: string;
+  /** Avro record type (full name) of the record values; a schema under schemas/avro. */
+  readonly valueSchema: keyof RecordTypes;
   readonly producers: readonly string[];
   readonly consumers: readonly string[];
   /** Why it is laid out this way; shown in docs/topics.md. */
@@ -36,7 +42,6 @@ export type TopicId =
   | 'roomEvents'
   | 'deliveries'
   | 'mediaCommands'
-  | 'mediaEvents'
   | 'edgeLiveness'
   | 'snapshots'
   | 'deadLetters'
@@ -63,10 +68,10 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: ROOM_PARTITIONS,
     replicationFactor: 1,
     retention: { kind: 'delete', ms: 7 * DAY },
-    valueSchema: 'signal.v1.ClientCommand',
-    producers: ['edge', 'projector (timer commands)'],
+    valueSchema: 'signal.Command',
+    producers: ['edge', 'projector (timer commands)', 'sfu (media events)'],
     consumers: ['projector', 'audit'],
-    doc: 'Every client message an edge accepted, and connection facts edges witnessed, in arrival order per room.',
+    doc: 'Every client message an edge accepted, connection facts edges witnessed, SFU media events and projector timers: the single ordered input of each room.',
   },
   roomEvents: {
     id: 'roomEvents',
@@ -75,7 +80,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: ROOM_PARTITIONS,
     replicationFactor: 1,
     retention: { kind: 'delete', ms: 30 * DAY },
-    valueSchema: 'signal.v1.RoomEvent',
+    valueSchema: 'signal.RoomEvent',
     producers: ['projector (transactional)'],
     consumers: ['projector (rebuild)', 'audit', 'analytics'],
     doc: 'The authoritative history of every room: gap-free per-room sequence, written exactly once.',
@@ -87,7 +92,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: DELIVERY_PARTITIONS,
     replicationFactor: 1,
     retention: { kind: 'delete', ms: 1 * HOUR },
-    valueSchema: 'signal.v1.Delivery',
+    valueSchema: 'signal.Delivery',
     producers: ['projector (transactional)'],
     consumers: ['edge (its own reply slot only)'],
     doc: 'Routing of room events to the edge connections of their recipients. Ephemeral: resume recovers from room events.',
@@ -99,22 +104,10 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: ROOM_PARTITIONS,
     replicationFactor: 1,
     retention: { kind: 'delete', ms: 1 * DAY },
-    valueSchema: 'signal.v1.MediaCommand',
+    valueSchema: 'signal.MediaCommand',
     producers: ['projector (transactional)'],
     consumers: ['sfu'],
     doc: 'Media setup for the SFU worker that owns the room (consumer group: one worker per room partition).',
-  },
-  mediaEvents: {
-    id: 'mediaEvents',
-    name: 'signal.media-events',
-    key: 'room',
-    partitions: ROOM_PARTITIONS,
-    replicationFactor: 1,
-    retention: { kind: 'delete', ms: 1 * DAY },
-    valueSchema: 'signal.v1.MediaEvent',
-    producers: ['sfu'],
-    consumers: ['projector'],
-    doc: 'Answers, offers, candidates and track/connection state from SFU workers, routed back by the projector.',
   },
   edgeLiveness: {
     id: 'edgeLiveness',
@@ -123,7 +116,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: 1,
     replicationFactor: 1,
     retention: { kind: 'compact', minCompactionLagMs: 60_000, deleteRetentionMs: HOUR },
-    valueSchema: 'signal.v1.EdgeHeartbeat',
+    valueSchema: 'signal.EdgeHeartbeat',
     producers: ['edge'],
     consumers: ['projector (every instance reads all)'],
     doc: 'Edge heartbeats and drain notices; a silent edge has its participants treated as disconnected.',
@@ -135,7 +128,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: ROOM_PARTITIONS,
     replicationFactor: 1,
     retention: { kind: 'compact', minCompactionLagMs: 0, deleteRetentionMs: DAY },
-    valueSchema: 'signal.v1.RoomSnapshot',
+    valueSchema: 'signal.RoomSnapshot',
     producers: ['projector'],
     consumers: ['projector (rebuild)', 'audit'],
     doc: 'Latest state of each room and the room-event offset it covers; bounds rebuild time.',
@@ -147,7 +140,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: 1,
     replicationFactor: 1,
     retention: { kind: 'delete', ms: 30 * DAY },
-    valueSchema: 'signal.v1.DeadLetter',
+    valueSchema: 'signal.DeadLetter',
     producers: ['any consumer'],
     consumers: ['operators'],
     doc: 'Records that could not be decoded (unknown schema fingerprint, corrupt bytes), with the reason and origin.',
@@ -159,7 +152,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     partitions: ROOM_PARTITIONS,
     replicationFactor: 1,
     retention: { kind: 'delete', ms: 90 * DAY },
-    valueSchema: 'signal.v1.SessionFact',
+    valueSchema: 'signal.SessionFact',
     producers: ['analytics'],
     consumers: ['data pipelines'],
     doc: 'Per-session facts derived from room events: durations, join latency, reconnects, errors.',
@@ -180,4 +173,19 @@ export function topicConfigs(spec: TopicSpec): Record<string, string> {
   if (spec.retention.minCompactionLagMs !== undefined) configs['min.compaction.lag.ms'] = String(spec.retention.minCompactionLagMs);
   if (spec.retention.deleteRetentionMs !== undefined) configs['delete.retention.ms'] = String(spec.retention.deleteRetentionMs);
   return configs;
+}
+
+/** The catalogue as a Markdown table (docs/topics.md embeds it; a test keeps the two equal). */
+export function topicTableMarkdown(prefix = ''): string {
+  const retention = (r: Retention) =>
+    r.kind === 'compact' ? 'compacted' : r.ms % (24 * HOUR) === 0 ? `${r.ms / (24 * HOUR)} d` : `${r.ms / HOUR} h`;
+  const rows = Object.values(TOPICS).map(
+    (t) =>
+      `| \`${prefix}${t.name}\` | ${t.key} | ${t.partitions} | ${retention(t.retention)} | \`${t.valueSchema}\` | ${t.producers.join('; ')} | ${t.consumers.join('; ')} | ${t.doc} |`,
+  );
+  return [
+    '| topic | key | partitions | retention | value (Avro) | producers | consumers | purpose |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }

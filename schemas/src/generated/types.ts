@@ -205,20 +205,28 @@ export interface Unsubscribe {
   readonly trackIds: readonly string[];
 }
 
+/** Which of a participant's two SFU PeerConnections a media message belongs to: PUBLISHER (the client offers, sends media) or SUBSCRIBER (the SFU offers, sends media to the client). Two connections avoid offer glare. */
+export type MediaTransport = 'PUBLISHER' | 'SUBSCRIBER' | 'UNKNOWN';
+export const MediaTransportValues = ['PUBLISHER', 'SUBSCRIBER', 'UNKNOWN'] as const;
+
 /** Session description type. */
 export type SdpType = 'OFFER' | 'ANSWER' | 'UNKNOWN';
 export const SdpTypeValues = ['OFFER', 'ANSWER', 'UNKNOWN'] as const;
 
-/** An SDP for the participant's SFU connection (answer to a server offer, or a client-initiated renegotiation offer). */
+/** An SDP for one of the participant's SFU connections: an offer on the publisher connection, an answer on the subscriber connection. */
 export interface MediaSdp {
+  /** Which connection. */
+  readonly transport: MediaTransport;
   /** Offer or answer. */
   readonly sdpType: SdpType;
   /** SDP text. */
   readonly sdp: string;
 }
 
-/** A trickled ICE candidate for the participant's SFU connection. */
+/** A trickled ICE candidate for one of the participant's SFU connections. */
 export interface MediaCandidate {
+  /** Which connection. */
+  readonly transport: MediaTransport;
   /** The candidate; null = end of candidates. */
   readonly candidate: IceCandidate | null;
 }
@@ -255,20 +263,24 @@ export interface TimerFired {
   readonly dueAt: number;
 }
 
-/** SFU: an SDP for a participant's SFU connection. */
+/** SFU: an SDP for one of a participant's SFU connections. */
 export interface SfuSdp {
   /** Participant session. */
   readonly sessionId: string;
-  /** Offer (server renegotiation) or answer. */
+  /** Which connection. */
+  readonly transport: MediaTransport;
+  /** Offer (subscriber renegotiation) or answer (publisher). */
   readonly sdpType: SdpType;
   /** SDP text. */
   readonly sdp: string;
 }
 
-/** SFU: a candidate for a participant's SFU connection. */
+/** SFU: a candidate for one of a participant's SFU connections. */
 export interface SfuCandidate {
   /** Participant session. */
   readonly sessionId: string;
+  /** Which connection. */
+  readonly transport: MediaTransport;
   /** The candidate; null = end of candidates. */
   readonly candidate: IceCandidate | null;
 }
@@ -466,8 +478,10 @@ export interface UnsubscribeTracks {
   readonly tracks: readonly TrackRef[];
 }
 
-/** An SDP from the participant (answer to a server offer, or its own offer). */
+/** An SDP from the participant (its publisher offer, or its answer on the subscriber connection). */
 export interface RemoteSdp {
+  /** Which connection. */
+  readonly transport: MediaTransport;
   /** Type. */
   readonly sdpType: SdpType;
   /** SDP. */
@@ -476,6 +490,8 @@ export interface RemoteSdp {
 
 /** A trickled candidate from the participant. */
 export interface RemoteCandidate {
+  /** Which connection. */
+  readonly transport: MediaTransport;
   /** Candidate; null = end. */
   readonly candidate: IceCandidate | null;
 }
@@ -760,10 +776,12 @@ export interface DataRelayed {
   readonly topic: string | null;
 }
 
-/** An SFU signaling message for a participant's SFU connection. */
+/** An SFU signaling message for one of a participant's SFU connections. */
 export interface MediaSignal {
   /** Participant session. */
   readonly sessionId: string;
+  /** Which connection. */
+  readonly transport: MediaTransport;
   /** What it carries. */
   readonly kind: PeerSignalKind;
   /** SDP. */

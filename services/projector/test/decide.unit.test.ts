@@ -175,7 +175,7 @@ describe('relay', () => {
       { type: 'SendData' as const, to: [], payload: 'x', topic: null },
       { type: 'UpdateMetadata' as const, name: null, metadata: 'x' },
       { type: 'Publish' as const, sdp: 'v=0', tracks: [] },
-      { type: 'MediaSdp' as const, sdpType: 'ANSWER' as const, sdp: 'v=0' },
+      { type: 'MediaSdp' as const, transport: 'SUBSCRIBER' as const, sdpType: 'ANSWER' as const, sdp: 'v=0' },
     ]) {
       expect(rejection(s, stranger.cmd(body, 9))).toBe('not_in_room');
     }
@@ -263,13 +263,13 @@ describe('media hand-off', () => {
     const s = threeInRoom();
     const bobId = sessionOf(s, 'bob');
     const sfu = (body: ReturnType<Client['cmd']>['body']) => ({ commandId: 'x', room: 'room-1', receivedAt: 9, source: { type: 'SfuSource' as const, workerId: 'w1' }, body });
-    const ans = decide(sfu({ type: 'SfuSdp', sessionId: bobId, sdpType: 'ANSWER', sdp: 'answer' }), s, CONFIG);
-    expect(ans.events[0]!.body).toMatchObject({ type: 'MediaSignal', kind: 'ANSWER', sdp: 'answer' });
+    const ans = decide(sfu({ type: 'SfuSdp', sessionId: bobId, transport: 'PUBLISHER', sdpType: 'ANSWER', sdp: 'answer' }), s, CONFIG);
+    expect(ans.events[0]!.body).toMatchObject({ type: 'MediaSignal', transport: 'PUBLISHER', kind: 'ANSWER', sdp: 'answer' });
     expect(route(ans.events[0]!, s).live.map((r) => r.sessionId)).toEqual([bobId]);
-    const end = decide(sfu({ type: 'SfuCandidate', sessionId: bobId, candidate: null }), s, CONFIG);
+    const end = decide(sfu({ type: 'SfuCandidate', sessionId: bobId, transport: 'SUBSCRIBER', candidate: null }), s, CONFIG);
     expect(end.events[0]!.body).toMatchObject({ kind: 'END_OF_CANDIDATES' });
-    expect(decide(bob.cmd({ type: 'MediaSdp', sdpType: 'ANSWER', sdp: 'a' }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'RemoteSdp' });
-    expect(decide(bob.cmd({ type: 'MediaCandidate', candidate: null }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'RemoteCandidate' });
+    expect(decide(bob.cmd({ type: 'MediaSdp', transport: 'SUBSCRIBER', sdpType: 'ANSWER', sdp: 'a' }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'RemoteSdp' });
+    expect(decide(bob.cmd({ type: 'MediaCandidate', transport: 'PUBLISHER', candidate: null }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'RemoteCandidate' });
     expect(decide(bob.cmd({ type: 'RestartIce' }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'IceRestart' });
     const err = decide(sfu({ type: 'SfuError', sessionId: bobId, code: 'invalid_sdp', message: 'bad' }), s, CONFIG);
     expect(err.events[0]!.body).toMatchObject({ type: 'CommandRejected', code: 'invalid_sdp' });

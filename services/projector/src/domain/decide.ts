@@ -283,12 +283,12 @@ function subscription(ctx: BaseCtx & { readonly body: Body<'Subscribe'> | Body<'
 
 const mediaSdp: Handler<'MediaSdp'> = (ctx) => {
   const p = sender(ctx);
-  if (p) ctx.d.toMedia(p.sessionId, { type: 'RemoteSdp', sdpType: ctx.body.sdpType, sdp: ctx.body.sdp });
+  if (p) ctx.d.toMedia(p.sessionId, { type: 'RemoteSdp', transport: ctx.body.transport, sdpType: ctx.body.sdpType, sdp: ctx.body.sdp });
 };
 
 const mediaCandidate: Handler<'MediaCandidate'> = (ctx) => {
   const p = sender(ctx);
-  if (p) ctx.d.toMedia(p.sessionId, { type: 'RemoteCandidate', candidate: ctx.body.candidate });
+  if (p) ctx.d.toMedia(p.sessionId, { type: 'RemoteCandidate', transport: ctx.body.transport, candidate: ctx.body.candidate });
 };
 
 const restartIce: Handler<'RestartIce'> = (ctx) => {
@@ -341,12 +341,13 @@ const timerFired: Handler<'TimerFired'> = (ctx) => {
 const sfuSignal = (ctx: BaseCtx & { readonly body: Body<'SfuSdp'> | Body<'SfuCandidate'> }): void => {
   const p = ctx.d.state.participants.get(ctx.body.sessionId);
   if (!p) return;
+  const base = { type: 'MediaSignal' as const, sessionId: p.sessionId, transport: ctx.body.transport };
   const body =
     ctx.body.type === 'SfuSdp'
-      ? { type: 'MediaSignal' as const, sessionId: p.sessionId, kind: ctx.body.sdpType === 'OFFER' ? ('OFFER' as const) : ('ANSWER' as const), sdp: ctx.body.sdp, candidate: null }
+      ? { ...base, kind: ctx.body.sdpType === 'OFFER' ? ('OFFER' as const) : ('ANSWER' as const), sdp: ctx.body.sdp, candidate: null }
       : ctx.body.candidate
-        ? { type: 'MediaSignal' as const, sessionId: p.sessionId, kind: 'CANDIDATE' as const, sdp: null, candidate: ctx.body.candidate }
-        : { type: 'MediaSignal' as const, sessionId: p.sessionId, kind: 'END_OF_CANDIDATES' as const, sdp: null, candidate: null };
+        ? { ...base, kind: 'CANDIDATE' as const, sdp: null, candidate: ctx.body.candidate }
+        : { ...base, kind: 'END_OF_CANDIDATES' as const, sdp: null, candidate: null };
   ctx.d.emit(body, self(p));
 };
 
