@@ -1,3 +1,4 @@
+import type avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { crc64Avro, fingerprintToBytes, fingerprintToSigned, parsingCanonicalForm, schemaFingerprint } from '../src/index.js';
 
@@ -31,7 +32,7 @@ describe('CRC-64-AVRO', () => {
   });
 
   it('fingerprints the canonical form, not the schema text', () => {
-    const verbose = {
+    const verbose: avro.Schema = {
       type: 'record',
       name: 'foo',
       doc: 'docs and defaults are not part of the canonical form',

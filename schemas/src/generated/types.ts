@@ -143,12 +143,26 @@ export interface MuteTrack {
   readonly muted: boolean;
 }
 
-/** Admin: change another participant's grants. */
+/** A partial change of grants: null leaves a grant as it is. */
+export interface GrantsUpdate {
+  /** New roomAdmin grant. */
+  readonly roomAdmin: boolean | null;
+  /** New canPublish grant. */
+  readonly canPublish: boolean | null;
+  /** New canSubscribe grant. */
+  readonly canSubscribe: boolean | null;
+  /** New canPublishData grant. */
+  readonly canPublishData: boolean | null;
+  /** New hidden grant. */
+  readonly hidden: boolean | null;
+}
+
+/** Admin: change some of another participant's grants (absent = unchanged). */
 export interface UpdatePermissions {
   /** Participant to change. */
   readonly identity: string;
-  /** New grants. */
-  readonly grants: Grants;
+  /** Grants to change. */
+  readonly grants: GrantsUpdate;
 }
 
 /** Admin: change the room's metadata. */
@@ -688,6 +702,8 @@ export interface ResumeRejected {
 export interface ParticipantConnectionChanged {
   /** Session. */
   readonly sessionId: string;
+  /** Identity. */
+  readonly identity: string;
   /** New status. */
   readonly status: ParticipantStatus;
   /** Disconnect reason (UNKNOWN when reconnected). */
@@ -712,6 +728,8 @@ export interface ParticipantLeft {
 export interface ParticipantUpdated {
   /** Session. */
   readonly sessionId: string;
+  /** Identity. */
+  readonly identity: string;
   /** New name. */
   readonly name: string | null;
   /** New metadata. */
@@ -724,6 +742,8 @@ export interface ParticipantUpdated {
 export interface TrackPublished {
   /** Publisher. */
   readonly sessionId: string;
+  /** Publisher identity. */
+  readonly identity: string;
   /** The track. */
   readonly track: TrackInfo;
 }
@@ -732,6 +752,8 @@ export interface TrackPublished {
 export interface TrackUnpublished {
   /** Publisher. */
   readonly sessionId: string;
+  /** Publisher identity. */
+  readonly identity: string;
   /** Track id. */
   readonly trackId: string;
 }
@@ -740,6 +762,8 @@ export interface TrackUnpublished {
 export interface TrackMuted {
   /** Publisher. */
   readonly sessionId: string;
+  /** Publisher identity. */
+  readonly identity: string;
   /** Track. */
   readonly trackId: string;
   /** State. */

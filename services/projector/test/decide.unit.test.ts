@@ -200,9 +200,9 @@ describe('metadata and admin actions', () => {
     expect(rejection(s, alice.cmd({ type: 'KickParticipant', identity: 'admin' }, 9))).toBe('not_allowed');
     expect(rejection(s, admin.cmd({ type: 'KickParticipant', identity: 'zed' }, 9))).toBe('participant_not_found');
 
-    const grants = { ...ALL_GRANTS, canPublishData: false };
+    const grants = { roomAdmin: null, canPublish: null, canSubscribe: null, canPublishData: false, hidden: null };
     const perm = decide(admin.cmd({ type: 'UpdatePermissions', identity: 'alice', grants }, 9), s, CONFIG);
-    expect(perm.state.participants.get(sessionOf(s, 'alice'))!.grants.canPublishData).toBe(false);
+    expect(perm.state.participants.get(sessionOf(s, 'alice'))!.grants).toEqual({ ...ALL_GRANTS, canPublishData: false });
     expect(rejection(s, alice.cmd({ type: 'UpdatePermissions', identity: 'admin', grants }, 9))).toBe('not_allowed');
 
     expect(decide(admin.cmd({ type: 'UpdateRoomMetadata', metadata: 'topic' }, 9), s, CONFIG).state.metadata).toBe('topic');

@@ -160,7 +160,7 @@ function resume(ctx: Ctx<'Join'>, src: ClientSource, sessionId: string, lastSeq:
   const wasReconnecting = p.status === 'RECONNECTING';
   d.emit({ type: 'ParticipantResumed', sessionId, connection: connectionOf(src), lastSeq }, connection);
   if (wasReconnecting) {
-    d.emit({ type: 'ParticipantConnectionChanged', sessionId, status: 'CONNECTED', reason: 'UNKNOWN' }, othersAbout(p));
+    d.emit({ type: 'ParticipantConnectionChanged', sessionId, identity: p.identity, status: 'CONNECTED', reason: 'UNKNOWN' }, othersAbout(p));
   }
 }
 
@@ -198,7 +198,7 @@ const sendData: Handler<'SendData'> = (ctx) => {
 const updateMetadata: Handler<'UpdateMetadata'> = (ctx) => {
   const p = sender(ctx);
   if (!p) return;
-  ctx.d.emit({ type: 'ParticipantUpdated', sessionId: p.sessionId, name: ctx.body.name, metadata: ctx.body.metadata, grants: null }, othersAbout(p, true));
+  ctx.d.emit({ type: 'ParticipantUpdated', sessionId: p.sessionId, identity: p.identity, name: ctx.body.name, metadata: ctx.body.metadata, grants: null }, othersAbout(p, true));
 };
 
 /** An admin action on another participant: checks the grant and finds the target. */
@@ -226,16 +226,24 @@ const muteTrack: Handler<'MuteTrack'> = (ctx) => {
   if (!owner) return void ctx.d.reject('participant_not_found', `no participant '${ctx.body.identity}' in the room`);
   if (owner.sessionId !== p.sessionId && !isAdmin(p)) return void ctx.d.reject('not_allowed', "muting another participant's track needs roomAdmin");
   if (!owner.tracks.some((t) => t.trackId === ctx.body.trackId)) return void ctx.d.reject('bad_request', `no track '${ctx.body.trackId}'`);
-  ctx.d.emit({ type: 'TrackMuted', sessionId: owner.sessionId, trackId: ctx.body.trackId, muted: ctx.body.muted, by: p.identity }, othersAbout(owner, true));
+  ctx.d.emit({ type: 'TrackMuted', sessionId: owner.sessionId, identity: owner.identity, trackId: ctx.body.trackId, muted: ctx.body.muted, by: p.identity }, othersAbout(owner, true));
 };
 
 const updatePermissions: Handler<'UpdatePermissions'> = (ctx) => {
   const target = adminTarget(ctx, ctx.body.identity);
   if (!target) return;
-  const grants: Grants = ctx.body.grants;
-  ctx.d.emit({ type: 'ParticipantUpdated', sessionId: target.sessionId, name: null, metadata: null, grants }, othersAbout(target, true));
+  const change = ctx.body.grants;
+  const grants: Grants = {
+    roomJoin: target.grants.roomJoin,
+    roomAdmin: change.roomAdmin ?? target.grants.roomAdmin,
+    canPublish: change.canPublish ?? target.grants.canPublish,
+    canSubscribe: change.canSubscribe ?? target.grants.canSubscribe,
+    canPublishData: change.canPublishData ?? target.grants.canPublishData,
+    hidden: change.hidden ?? target.grants.hidden,
+  };
+  ctx.d.emit({ type: 'ParticipantUpdated', sessionId: target.sessionId, identity: target.identity, name: null, metadata: null, grants }, othersAbout(target, true));
   if (target.tracks.length > 0 && !grants.canPublish) {
-    for (const t of target.tracks) ctx.d.emit({ type: 'TrackUnpublished', sessionId: target.sessionId, trackId: t.trackId }, othersAbout(target, true));
+    for (const t of target.tracks) ctx.d.emit({ type: 'TrackUnpublished', sessionId: target.sessionId, identity: target.identity, trackId: t.trackId }, othersAbout(target, true));
     ctx.d.toMedia(target.sessionId, { type: 'CloseSession', reason: 'publish permission revoked' });
   }
 };
@@ -252,7 +260,7 @@ const publish: Handler<'Publish'> = (ctx) => {
   if (!p) return;
   if (!p.grants.canPublish) return void ctx.d.reject('not_allowed', 'the token does not grant publishing');
   if (ctx.body.tracks.length === 0) return void ctx.d.reject('bad_request', 'publish without tracks');
-  for (const track of ctx.body.tracks) ctx.d.emit({ type: 'TrackPublished', sessionId: p.sessionId, track: { ...track, mid: null } }, othersAbout(p, true));
+  for (const track of ctx.body.tracks) ctx.d.emit({ type: 'TrackPublished', sessionId: p.sessionId, identity: p.identity, track: { ...track, mid: null } }, othersAbout(p, true));
   ctx.d.toMedia(p.sessionId, { type: 'PublishOffer', sdp: ctx.body.sdp, tracks: ctx.body.tracks, identity: p.identity });
   const publisher = ctx.d.state.participants.get(p.sessionId)!;
   if (!publisher.grants.hidden) autoSubscribe(ctx, publisher, ctx.body.tracks.map((t) => t.trackId));
@@ -263,7 +271,7 @@ const unpublish: Handler<'Unpublish'> = (ctx) => {
   if (!p) return;
   const unknown = ctx.body.trackIds.find((id) => !p.tracks.some((t) => t.trackId === id));
   if (unknown !== undefined) return void ctx.d.reject('bad_request', `no published track '${unknown}'`);
-  for (const trackId of ctx.body.trackIds) ctx.d.emit({ type: 'TrackUnpublished', sessionId: p.sessionId, trackId }, othersAbout(p, true));
+  for (const trackId of ctx.body.trackIds) ctx.d.emit({ type: 'TrackUnpublished', sessionId: p.sessionId, identity: p.identity, trackId }, othersAbout(p, true));
   const refs = ctx.body.trackIds.map((trackId) => ({ publisherSessionId: p.sessionId, trackId }));
   ctx.d.toMedia('', { type: 'UnsubscribeTracks', tracks: refs });
 };
@@ -303,7 +311,7 @@ const connectionClosed: Handler<'ConnectionClosed'> = (ctx) => {
   const p = participantByConnection(ctx.d.state, src.edgeId, src.connectionId);
   if (!p || p.status === 'RECONNECTING') return;
   if (ctx.body.clean) return leave(ctx, p, 'CLIENT_LEFT');
-  ctx.d.emit({ type: 'ParticipantConnectionChanged', sessionId: p.sessionId, status: 'RECONNECTING', reason: ctx.body.reason }, othersAbout(p));
+  ctx.d.emit({ type: 'ParticipantConnectionChanged', sessionId: p.sessionId, identity: p.identity, status: 'RECONNECTING', reason: ctx.body.reason }, othersAbout(p));
 };
 
 const timerFired: Handler<'TimerFired'> = (ctx) => {
@@ -328,7 +336,7 @@ const timerFired: Handler<'TimerFired'> = (ctx) => {
     case 'EDGE_LIVENESS': {
       for (const p of state.participants.values()) {
         if (p.connection.edgeId === body.edgeId && p.status === 'CONNECTED') {
-          d.emit({ type: 'ParticipantConnectionChanged', sessionId: p.sessionId, status: 'RECONNECTING', reason: 'EDGE_LOST' }, othersAbout(p));
+          d.emit({ type: 'ParticipantConnectionChanged', sessionId: p.sessionId, identity: p.identity, status: 'RECONNECTING', reason: 'EDGE_LOST' }, othersAbout(p));
         }
       }
       return;
