@@ -12,14 +12,19 @@ export PATH="$node_bin:$PATH"
 export npm_config_nodedir="$(dirname "$node_bin")"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
-# Install dependencies when package-lock.json changed since the last install.
+# Install dependencies when package-lock.json changed since the last install. A lock keeps two
+# concurrent runs (a test run and `npm start`, say) from installing over each other.
 stamp="node_modules/.install-stamp"
 want="$(node -v) $(sha256sum package-lock.json | cut -d' ' -f1)"
+mkdir -p .local
+exec 9>.local/install.lock
+flock 9
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[run] installing dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
+flock -u 9
 
 # Compiled workspace packages are what scripts and services execute.
 if [ "${SIG_SKIP_BUILD:-}" != "1" ]; then

@@ -31,7 +31,16 @@ export function latestSchemas(dir = avroDir) {
     });
 }
 
-const PRIMITIVE = { null: 'null', boolean: 'boolean', int: 'number', long: 'number', float: 'number', double: 'number', bytes: 'Buffer', string: 'string' };
+const PRIMITIVE = {
+  null: 'null',
+  boolean: 'boolean',
+  int: 'number',
+  long: 'number',
+  float: 'number',
+  double: 'number',
+  bytes: 'Buffer',
+  string: 'string',
+};
 const pascal = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 const short = (n) => n.split('.').at(-1);
 
@@ -46,7 +55,8 @@ export function generate(schemas) {
     if (t === null || typeof t !== 'object') return t;
     if (!top && (t.type === 'record' || t.type === 'enum' || t.type === 'fixed')) return t.name;
     const out = {};
-    for (const [k, v] of Object.entries(t)) out[k] = k === 'fields' ? v.map((fl) => ({ ...fl, type: shallow(fl.type, false) })) : shallow(v, false);
+    for (const [k, v] of Object.entries(t))
+      out[k] = k === 'fields' ? v.map((fl) => ({ ...fl, type: shallow(fl.type, false) })) : shallow(v, false);
     return out;
   };
   const define = (name, text, definition) => {
@@ -69,7 +79,7 @@ export function generate(schemas) {
       case 'enum':
         return enumOf(t);
       case 'array':
-        return `readonly ${wrap(typeOf(t.items, ctx + "Item"))}[]`;
+        return `readonly ${wrap(typeOf(t.items, ctx + 'Item'))}[]`;
       case 'map':
         return `Record<string, ${typeOf(t.values, ctx + 'Value')}>`;
       case 'fixed':
@@ -83,10 +93,14 @@ export function generate(schemas) {
   const unionOf = (branches, ctx) => {
     const nonNull = branches.filter((b) => b !== 'null');
     const hasNull = nonNull.length !== branches.length;
-    const records = nonNull.filter((b) => typeof b === 'object' && b.type === 'record' || (typeof b === 'string' && !PRIMITIVE[b]));
+    const records = nonNull.filter(
+      (b) => (typeof b === 'object' && b.type === 'record') || (typeof b === 'string' && !PRIMITIVE[b]),
+    );
     if (nonNull.length === 1) return `${typeOf(nonNull[0], ctx)}${hasNull ? ' | null' : ''}`;
     if (hasNull || records.length !== nonNull.length) {
-      throw new Error(`${ctx}: unions must be [null, T] or several records (got ${JSON.stringify(branches).slice(0, 80)})`);
+      throw new Error(
+        `${ctx}: unions must be [null, T] or several records (got ${JSON.stringify(branches).slice(0, 80)})`,
+      );
     }
     const names = nonNull.map((b) => (typeof b === 'string' ? short(b) : (recordOf(b), short(b.name))));
     const alias = ctx;
@@ -131,14 +145,18 @@ export function generate(schemas) {
   lines.push('/* eslint-disable */');
   lines.push('');
   lines.push('/** A union branch: the record plus its short name as the `type` tag. */');
-  lines.push("export type Tagged<N extends string, R> = { readonly type: N } & R;");
+  lines.push('export type Tagged<N extends string, R> = { readonly type: N } & R;');
   lines.push('');
-  for (const { text } of [...decls.values()].sort((a, b) => 0)) lines.push(text);
+  for (const { text } of decls.values()) lines.push(text);
   lines.push('/** Record names with a top-level schema file, and their latest version. */');
-  lines.push(`export const SCHEMA_VERSIONS = {\n${schemas.map((s) => `  '${s.schema.namespace}.${s.name}': ${s.version},`).join('\n')}\n} as const;`);
+  lines.push(
+    `export const SCHEMA_VERSIONS = {\n${schemas.map((s) => `  '${s.schema.namespace}.${s.name}': ${s.version},`).join('\n')}\n} as const;`,
+  );
   lines.push('');
   lines.push('/** The TypeScript type of each top-level record. */');
-  lines.push(`export interface RecordTypes {\n${schemas.map((s) => `  '${s.schema.namespace}.${s.name}': ${s.name};`).join('\n')}\n}`);
+  lines.push(
+    `export interface RecordTypes {\n${schemas.map((s) => `  '${s.schema.namespace}.${s.name}': ${s.name};`).join('\n')}\n}`,
+  );
   lines.push('');
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // Writes the topic catalogue table into docs/topics.md (between the topics markers).
 // Needs the built package: run through `npm run docs`.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { URL } from 'node:url';
 import { topicTableMarkdown } from '../dist/topics.js';
 
 const file = new URL('../../docs/topics.md', import.meta.url);

@@ -170,8 +170,10 @@ export function topicConfigs(spec: TopicSpec): Record<string, string> {
     return { 'cleanup.policy': 'delete', 'retention.ms': String(spec.retention.ms) };
   }
   const configs: Record<string, string> = { 'cleanup.policy': 'compact' };
-  if (spec.retention.minCompactionLagMs !== undefined) configs['min.compaction.lag.ms'] = String(spec.retention.minCompactionLagMs);
-  if (spec.retention.deleteRetentionMs !== undefined) configs['delete.retention.ms'] = String(spec.retention.deleteRetentionMs);
+  if (spec.retention.minCompactionLagMs !== undefined)
+    configs['min.compaction.lag.ms'] = String(spec.retention.minCompactionLagMs);
+  if (spec.retention.deleteRetentionMs !== undefined)
+    configs['delete.retention.ms'] = String(spec.retention.deleteRetentionMs);
   return configs;
 }
 

@@ -2,7 +2,7 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import {
   AvroCodec,
-  SchemaDecodeError,
+  type SchemaDecodeError,
   SchemaEncodeError,
   SchemaSet,
   decodeOrDeadLetter,
@@ -26,7 +26,14 @@ const join: Command = {
     connectionId: 'conn-1',
     identity: 'alice',
     name: 'Alice',
-    grants: { roomJoin: true, roomAdmin: false, canPublish: true, canSubscribe: true, canPublishData: true, hidden: false },
+    grants: {
+      roomJoin: true,
+      roomAdmin: false,
+      canPublish: true,
+      canSubscribe: true,
+      canPublishData: true,
+      hidden: false,
+    },
     requestId: 'r1',
     tokenExpiresAt: 1_700_000_600_000,
   },
@@ -41,7 +48,10 @@ describe('AvroCodec', () => {
     expect(bytes.subarray(2, 10)).toEqual(fingerprintToBytes(codec.writerSchema.fingerprint));
     // Any Avro library holding the schema file decodes the body: check with plain avsc.
     const plain = avro.Type.forSchema(codec.writerSchema.schema, { wrapUnions: 'auto' });
-    expect(plain.fromBuffer(bytes.subarray(10))).toMatchObject({ room: 'room-a', body: { 'signal.Join': { metadata: '{"role":"host"}' } } });
+    expect(plain.fromBuffer(bytes.subarray(10))).toMatchObject({
+      room: 'room-a',
+      body: { 'signal.Join': { metadata: '{"role":"host"}' } },
+    });
   });
 
   it('round-trips tagged unions', () => {
@@ -49,15 +59,18 @@ describe('AvroCodec', () => {
     expect(codec.decode(codec.encode(join))).toEqual(join);
   });
 
-  it.each(set.names() as RecordName[])('round-trips random valid %s records (every union branch over many draws)', (name) => {
-    const codec = new AvroCodec(set, name);
-    const type = codec.writerSchema.type;
-    const toTagged = fromAvroConverter(type);
-    for (let i = 0; i < 300; i++) {
-      const value = toTagged(type.random()) as never;
-      expect(codec.decode(codec.encode(value))).toEqual(value);
-    }
-  });
+  it.each(set.names() as RecordName[])(
+    'round-trips random valid %s records (every union branch over many draws)',
+    (name) => {
+      const codec = new AvroCodec(set, name);
+      const type = codec.writerSchema.type;
+      const toTagged = fromAvroConverter(type);
+      for (let i = 0; i < 300; i++) {
+        const value = toTagged(type.random()) as never;
+        expect(codec.decode(codec.encode(value))).toEqual(value);
+      }
+    },
+  );
 
   it('rejects a value that does not match the schema with the invalid path', () => {
     const codec = new AvroCodec(set, 'signal.Command');
@@ -79,7 +92,9 @@ describe('AvroCodec', () => {
       }
     };
     expect(reason(Buffer.from('{"json":true}'))).toBe('NOT_SINGLE_OBJECT');
-    expect(reason(Buffer.concat([Buffer.from([0xc3, 0x01]), Buffer.alloc(8, 7), Buffer.from([1, 2])]))).toBe('UNKNOWN_FINGERPRINT');
+    expect(reason(Buffer.concat([Buffer.from([0xc3, 0x01]), Buffer.alloc(8, 7), Buffer.from([1, 2])]))).toBe(
+      'UNKNOWN_FINGERPRINT',
+    );
     const command = new AvroCodec(set, 'signal.Command').encode(join);
     expect(reason(command)).toBe('INCOMPATIBLE');
     const event: RoomEvent = {
@@ -97,10 +112,22 @@ describe('AvroCodec', () => {
   it('turns an unreadable record into a dead letter carrying the original bytes', () => {
     const codec = new AvroCodec(set, 'signal.RoomEvent');
     const value = Buffer.concat([Buffer.from([0xc3, 0x01]), Buffer.alloc(8, 9), Buffer.from('x')]);
-    const out = decodeOrDeadLetter(codec, { topic: 't', partition: 2, offset: '17', key: Buffer.from('k'), value }, 'test', 5);
+    const out = decodeOrDeadLetter(
+      codec,
+      { topic: 't', partition: 2, offset: '17', key: Buffer.from('k'), value },
+      'test',
+      5,
+    );
     expect(out.ok).toBe(false);
     if (out.ok) return;
-    expect(out.deadLetter).toMatchObject({ topic: 't', partition: 2, offset: 17, reason: 'UNKNOWN_FINGERPRINT', consumer: 'test', at: 5 });
+    expect(out.deadLetter).toMatchObject({
+      topic: 't',
+      partition: 2,
+      offset: 17,
+      reason: 'UNKNOWN_FINGERPRINT',
+      consumer: 'test',
+      at: 5,
+    });
     expect(out.deadLetter.value.equals(value)).toBe(true);
     // The dead letter itself is a valid record of its own schema.
     const dl = new AvroCodec(set, 'signal.DeadLetter');

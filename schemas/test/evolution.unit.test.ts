@@ -30,7 +30,14 @@ describe('schema evolution gate', () => {
     const set = SchemaSet.load(fixture('evolution'));
     const v1 = new AvroCodec(set, 'signal.EdgeHeartbeat', { writerVersion: 1, readerVersion: 1 });
     const v2 = new AvroCodec(set, 'signal.EdgeHeartbeat', { writerVersion: 2, readerVersion: 2 });
-    const old: EdgeHeartbeat = { edgeId: 'e1', replySlot: 3, at: 1_700_000_000_000, state: 'RUNNING', connections: 7, intervalMs: 2000 };
+    const old: EdgeHeartbeat = {
+      edgeId: 'e1',
+      replySlot: 3,
+      at: 1_700_000_000_000,
+      state: 'RUNNING',
+      connections: 7,
+      intervalMs: 2000,
+    };
 
     const upgraded = v2.decode(v1.encode(old)) as EdgeHeartbeat & { version?: string };
     expect(upgraded).toMatchObject({ ...old, version: 'unknown' });

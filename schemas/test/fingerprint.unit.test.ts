@@ -1,6 +1,12 @@
 import type avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { crc64Avro, fingerprintToBytes, fingerprintToSigned, parsingCanonicalForm, schemaFingerprint } from '../src/index.js';
+import {
+  crc64Avro,
+  fingerprintToBytes,
+  fingerprintToSigned,
+  parsingCanonicalForm,
+  schemaFingerprint,
+} from '../src/index.js';
 
 // Test vectors published by the Apache Avro project (share/test/data/schema-tests.txt):
 // Parsing Canonical Form and its CRC-64-AVRO fingerprint as a signed 64-bit integer.
@@ -19,7 +25,10 @@ const SPEC_VECTORS: ReadonlyArray<readonly [string, bigint]> = [
   ['{"name":"foo","type":"record","fields":[]}', -4824392279771201922n],
   ['{"name":"foo","type":"fixed","size":15}', 1756455273707447556n],
   ['{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}', 7843277075252814651n],
-  ['{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}', -1759257747318642341n],
+  [
+    '{"name":"PigValue","type":"record","fields":[{"name":"value","type":["null","int","long","PigValue"]}]}',
+    -1759257747318642341n,
+  ],
 ];
 
 describe('CRC-64-AVRO', () => {
@@ -38,7 +47,9 @@ describe('CRC-64-AVRO', () => {
       doc: 'docs and defaults are not part of the canonical form',
       fields: [{ name: 'f1', type: { type: 'boolean' }, default: false, doc: 'x' }],
     };
-    expect(parsingCanonicalForm(verbose)).toBe('{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}');
+    expect(parsingCanonicalForm(verbose)).toBe(
+      '{"name":"foo","type":"record","fields":[{"name":"f1","type":"boolean"}]}',
+    );
     expect(fingerprintToSigned(schemaFingerprint(verbose))).toBe(7843277075252814651n);
   });
 

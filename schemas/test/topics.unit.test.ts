@@ -6,9 +6,10 @@ describe('topic catalogue', () => {
   it('docs/topics.md shows the catalogue as it is', () => {
     const doc = readFileSync(new URL('../../docs/topics.md', import.meta.url), 'utf8');
     const between = /<!-- topics:start -->\n([\s\S]*?)\n<!-- topics:end -->/.exec(doc)?.[1];
-    expect(between, 'run: node -e "import(\'./schemas/dist/topics.js\').then(m=>console.log(m.topicTableMarkdown()))" and paste').toBe(
-      topicTableMarkdown(),
-    );
+    expect(
+      between,
+      'run: node -e "import(\'./schemas/dist/topics.js\').then(m=>console.log(m.topicTableMarkdown()))" and paste',
+    ).toBe(topicTableMarkdown());
   });
 
   it('every topic value has a published schema, and room-keyed topics share one partition count', () => {

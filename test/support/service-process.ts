@@ -33,17 +33,26 @@ export class ServiceProcess {
   }
 
   /** Starts `services/<name>/dist/main.js` with `env` and waits until its /readyz answers 200. */
-  static async start(name: string, env: Record<string, string>, opts: { readyTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+  static async start(
+    name: string,
+    env: Record<string, string>,
+    opts: { readyTimeoutMs?: number } = {},
+  ): Promise<ServiceProcess> {
     const adminPort = env['ADMIN_PORT'] ? Number(env['ADMIN_PORT']) : await freePort();
-    const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', `services/${name}/dist/main.js`], {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env, ADMIN_PORT: String(adminPort), ADMIN_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--disable-warning=TimeoutNegativeWarning', `services/${name}/dist/main.js`],
+      {
+        cwd: ROOT,
+        env: { ...process.env, LOG_LEVEL: 'warn', ...env, ADMIN_PORT: String(adminPort), ADMIN_HOST: '127.0.0.1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const svc = new ServiceProcess(name, adminPort, child);
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${svc.output.join('').slice(-2000)}`);
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode}: ${svc.output.join('').slice(-2000)}`);
         const res = await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => null);
         return res?.status === 200;
       },

@@ -1,4 +1,4 @@
-import avro from 'avsc';
+import type avro from 'avsc';
 import type { RecordTypes } from '../generated/types.js';
 import { SchemaDecodeError, SchemaEncodeError } from './errors.js';
 import { fingerprintToBytes } from './fingerprint.js';
@@ -89,7 +89,11 @@ export class AvroCodec<N extends RecordName> {
     try {
       value = resolver === 'self' ? this.reader.type.fromBuffer(body) : this.reader.type.fromBuffer(body, resolver);
     } catch (err) {
-      throw new SchemaDecodeError('CORRUPT', `corrupt ${this.name} body: ${(err as Error).message}`, writer.fingerprintHex);
+      throw new SchemaDecodeError(
+        'CORRUPT',
+        `corrupt ${this.name} body: ${(err as Error).message}`,
+        writer.fingerprintHex,
+      );
     }
     return this.fromAvro(value) as RecordTypes[N];
   }

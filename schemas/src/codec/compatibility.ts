@@ -22,9 +22,11 @@ export function checkCompatibility(set: SchemaSet): CompatibilityProblem[] {
       const newer = versions[i]!;
       for (const older of versions.slice(0, i)) {
         const back = tryResolve(newer, older);
-        if (back) problems.push({ name, reader: newer.version, writer: older.version, direction: 'backward', message: back });
+        if (back)
+          problems.push({ name, reader: newer.version, writer: older.version, direction: 'backward', message: back });
         const fwd = tryResolve(older, newer);
-        if (fwd) problems.push({ name, reader: older.version, writer: newer.version, direction: 'forward', message: fwd });
+        if (fwd)
+          problems.push({ name, reader: older.version, writer: newer.version, direction: 'forward', message: fwd });
       }
     }
   }

@@ -13,7 +13,8 @@ export interface RecordOrigin {
 }
 
 /** A decoded record, or the dead letter to publish instead of it. */
-export type DecodeOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly deadLetter: DeadLetter };
+export type DecodeOutcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly deadLetter: DeadLetter };
 
 /**
  * Decodes a consumed record; an unreadable one becomes a DeadLetter (with the original bytes

@@ -93,7 +93,7 @@ function create(type: avro.Type, dir: 'from' | 'to', cache: Cache): Convert | nu
     return (v) => (v as unknown[]).map(conv);
   }
   if (type instanceof avro.types.MapType) {
-    const conv = build(type.valuesType, dir, cache);
+    const conv = build(type.valuesType as avro.Type, dir, cache);
     if (!conv) return null;
     return (v) => Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, conv(x)]));
   }

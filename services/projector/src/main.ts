@@ -1,4 +1,12 @@
-import { ConfigError, createAdminServer, createKafka, createLogger, createMetricsRegistry, metric, startTelemetry } from '@sig/runtime';
+import {
+  ConfigError,
+  createAdminServer,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  metric,
+  startTelemetry,
+} from '@sig/runtime';
 import { SchemaSet } from '@sig/schemas';
 import { loadProjectorConfig } from './config.js';
 import { Projector } from './projector.js';
@@ -15,7 +23,12 @@ try {
   throw err;
 }
 const telemetry = startTelemetry({ serviceName: 'projector', instanceId: config.instanceId });
-const logger = createLogger({ service: 'projector', instance: config.instanceId, level: config.level, pretty: config.pretty });
+const logger = createLogger({
+  service: 'projector',
+  instance: config.instanceId,
+  level: config.level,
+  pretty: config.pretty,
+});
 const registry = createMetricsRegistry({ service: 'projector' });
 const rebuildSeconds = metric(registry, 'projectorRebuildSeconds');
 const rebuildEvents = metric(registry, 'projectorRebuildEvents');
@@ -27,7 +40,11 @@ const projector = new Projector({
   topicPrefix: config.topicPrefix,
   instanceId: config.instanceId,
   decider: {
-    room: { maxParticipants: config.maxParticipants, emptyTimeoutMs: config.emptyTimeoutMs, departureTimeoutMs: config.departureTimeoutMs },
+    room: {
+      maxParticipants: config.maxParticipants,
+      emptyTimeoutMs: config.emptyTimeoutMs,
+      departureTimeoutMs: config.departureTimeoutMs,
+    },
     resumeWindowEvents: config.resumeWindowEvents,
   },
   maxCommandsPerTransaction: config.maxCommandsPerTransaction,

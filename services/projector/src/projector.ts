@@ -92,8 +92,22 @@ export class Projector {
     const { kafka, topicPrefix, logger } = this.options;
     this.timerProducer = createProducer(kafka);
     await this.timerProducer.connect();
-    this.scheduler = new TimerScheduler(this.timerProducer, this.ctx.codecs.command, topicName('commands', topicPrefix), this.options.instanceId, this.options.decider, logger);
-    this.liveness = new EdgeLiveness(kafka, topicName('edgeLiveness', topicPrefix), new AvroCodec(this.options.schemas, 'signal.EdgeHeartbeat'), topicPrefix, this.options.edgeStartupGraceMs, logger);
+    this.scheduler = new TimerScheduler(
+      this.timerProducer,
+      this.ctx.codecs.command,
+      topicName('commands', topicPrefix),
+      this.options.instanceId,
+      this.options.decider,
+      logger,
+    );
+    this.liveness = new EdgeLiveness(
+      kafka,
+      topicName('edgeLiveness', topicPrefix),
+      new AvroCodec(this.options.schemas, 'signal.EdgeHeartbeat'),
+      topicPrefix,
+      this.options.edgeStartupGraceMs,
+      logger,
+    );
     await this.liveness.start();
     this.livenessTimer = setInterval(() => this.checkEdges(), 1000);
     this.livenessTimer.unref();
@@ -108,11 +122,12 @@ export class Projector {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         const worker = this.worker(batch.partition);
         const size = this.options.maxCommandsPerTransaction;
         for (let i = 0; i < batch.messages.length; i += size) {
-          if (!isRunning() || isStale()) return;
+          if (!payload.isRunning() || payload.isStale()) return;
           const chunk = batch.messages.slice(i, i + size);
           try {
             const out = await worker.process(chunk, Date.now());
@@ -133,8 +148,8 @@ export class Projector {
             }
             throw err;
           }
-          resolveOffset(chunk.at(-1)!.offset);
-          await heartbeat();
+          payload.resolveOffset(chunk.at(-1)!.offset);
+          await payload.heartbeat();
         }
       },
     });

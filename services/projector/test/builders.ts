@@ -6,7 +6,14 @@ export const CONFIG: DeciderConfig = {
   resumeWindowEvents: 50,
 };
 
-export const ALL_GRANTS: Grants = { roomJoin: true, roomAdmin: false, canPublish: true, canSubscribe: true, canPublishData: true, hidden: false };
+export const ALL_GRANTS: Grants = {
+  roomJoin: true,
+  roomAdmin: false,
+  canPublish: true,
+  canSubscribe: true,
+  canPublishData: true,
+  hidden: false,
+};
 
 /** A client identity connected through an edge; produces commands from that socket. */
 export class Client {
@@ -33,7 +40,13 @@ export class Client {
   }
 
   cmd(body: CommandBody, at: number): Command {
-    return { commandId: `${this.connectionId}-${++this.n}`, room: 'room-1', receivedAt: at, source: this.source(`req-${this.n}`), body };
+    return {
+      commandId: `${this.connectionId}-${++this.n}`,
+      room: 'room-1',
+      receivedAt: at,
+      source: this.source(`req-${this.n}`),
+      body,
+    };
   }
 
   /** The same identity on a new socket (e.g. after reconnecting to another edge). */
@@ -45,7 +58,10 @@ export class Client {
 export const join = (metadata = ''): CommandBody => ({ type: 'Join', metadata, resume: null });
 
 /** Runs commands in order against a room, returning every decision. */
-export function run(commands: readonly Command[], state: RoomState = initialState('room-1')): { state: RoomState; decisions: Decision[] } {
+export function run(
+  commands: readonly Command[],
+  state: RoomState = initialState('room-1'),
+): { state: RoomState; decisions: Decision[] } {
   const decisions: Decision[] = [];
   for (const c of commands) {
     const d = decide(c, state, CONFIG);

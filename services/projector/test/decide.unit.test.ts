@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { RoomEvent } from '@sig/schemas';
-import { decide, dueTimers, evolve, initialState, LogIntegrityError, route, type RoomState } from '../src/domain/index.js';
+import {
+  decide,
+  dueTimers,
+  evolve,
+  initialState,
+  type LogIntegrityError,
+  route,
+  type RoomState,
+} from '../src/domain/index.js';
 import { ALL_GRANTS, bodies, Client, CONFIG, join, run } from './builders.js';
 
 const alice = new Client('alice');
@@ -10,7 +18,8 @@ const carol = new Client('carol');
 function threeInRoom(): RoomState {
   return run([alice.cmd(join(), 1), bob.cmd(join(), 2), carol.cmd(join(), 3)]).state;
 }
-const sessionOf = (s: RoomState, identity: string) => [...s.participants.values()].find((p) => p.identity === identity)!.sessionId;
+const sessionOf = (s: RoomState, identity: string) =>
+  [...s.participants.values()].find((p) => p.identity === identity)!.sessionId;
 const rejection = (s: RoomState, c: ReturnType<Client['cmd']>) => decide(c, s, CONFIG).rejected?.code;
 
 describe('join', () => {
@@ -19,7 +28,9 @@ describe('join', () => {
     expect(bodies(decisions[0]!)).toEqual(['RoomOpened', 'ParticipantJoined', 'JoinAccepted']);
     expect(bodies(decisions[1]!)).toEqual(['ParticipantJoined', 'JoinAccepted']);
     const accepted = decisions[1]!.events[1]!;
-    expect(accepted.body.type === 'JoinAccepted' && accepted.body.participants.map((p) => p.identity)).toEqual(['alice']);
+    expect(accepted.body.type === 'JoinAccepted' && accepted.body.participants.map((p) => p.identity)).toEqual([
+      'alice',
+    ]);
     expect(state.participants.size).toBe(2);
     expect(state.seq).toBe(5);
     // Sequence numbers are consecutive across decisions.
@@ -45,13 +56,18 @@ describe('join', () => {
   it('rejects: room full, no join grant, already joined', () => {
     const s = threeInRoom();
     expect(rejection(s, new Client('dave').cmd(join(), 9))).toBe('room_full');
-    expect(rejection(s, new Client('erin', 'c-e', 'edge-1', { ...ALL_GRANTS, roomJoin: false }).cmd(join(), 9))).toBe('not_allowed');
+    expect(rejection(s, new Client('erin', 'c-e', 'edge-1', { ...ALL_GRANTS, roomJoin: false }).cmd(join(), 9))).toBe(
+      'not_allowed',
+    );
     expect(rejection(s, alice.cmd(join(), 9))).toBe('already_joined');
   });
 
   it('tells a rejected joiner on its connection, since it is not a participant', () => {
     const d = decide(new Client('dave').cmd(join(), 9), threeInRoom(), CONFIG);
-    expect(d.events[0]!.audience).toMatchObject({ type: 'AudienceConnection', connection: { connectionId: 'conn-dave' } });
+    expect(d.events[0]!.audience).toMatchObject({
+      type: 'AudienceConnection',
+      connection: { connectionId: 'conn-dave' },
+    });
   });
 
   it('keeps hidden participants out of presence and participant lists', () => {
@@ -68,12 +84,22 @@ describe('disconnect, grace period and resume', () => {
   it('an unclean disconnect marks the participant reconnecting and arms the departure timer', () => {
     const s = threeInRoom();
     const d = decide(bob.cmd({ type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false }, 100), s, CONFIG);
-    expect(d.events[0]!.body).toMatchObject({ type: 'ParticipantConnectionChanged', status: 'RECONNECTING', reason: 'HEARTBEAT_TIMEOUT' });
-    expect(dueTimers(d.state, CONFIG)).toEqual([{ timer: 'DEPARTURE_GRACE', room: 'room-1', sessionId: sessionOf(s, 'bob'), dueAt: 100 + 20_000 }]);
+    expect(d.events[0]!.body).toMatchObject({
+      type: 'ParticipantConnectionChanged',
+      status: 'RECONNECTING',
+      reason: 'HEARTBEAT_TIMEOUT',
+    });
+    expect(dueTimers(d.state, CONFIG)).toEqual([
+      { timer: 'DEPARTURE_GRACE', room: 'room-1', sessionId: sessionOf(s, 'bob'), dueAt: 100 + 20_000 },
+    ]);
   });
 
   it('a clean close leaves at once', () => {
-    const d = decide(bob.cmd({ type: 'ConnectionClosed', reason: 'CLIENT_CLOSED', clean: true }, 100), threeInRoom(), CONFIG);
+    const d = decide(
+      bob.cmd({ type: 'ConnectionClosed', reason: 'CLIENT_CLOSED', clean: true }, 100),
+      threeInRoom(),
+      CONFIG,
+    );
     expect(d.events[0]!.body).toMatchObject({ type: 'ParticipantLeft', reason: 'CLIENT_LEFT' });
   });
 
@@ -81,7 +107,19 @@ describe('disconnect, grace period and resume', () => {
     let s = threeInRoom();
     const bobId = sessionOf(s, 'bob');
     s = decide(bob.cmd({ type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false }, 100), s, CONFIG).state;
-    const timer = (at: number) => ({ commandId: `t${at}`, room: 'room-1', receivedAt: at, source: { type: 'ProjectorSource' as const, instanceId: 'p1' }, body: { type: 'TimerFired' as const, timer: 'DEPARTURE_GRACE' as const, sessionId: bobId, edgeId: null, dueAt: 20_100 } });
+    const timer = (at: number) => ({
+      commandId: `t${at}`,
+      room: 'room-1',
+      receivedAt: at,
+      source: { type: 'ProjectorSource' as const, instanceId: 'p1' },
+      body: {
+        type: 'TimerFired' as const,
+        timer: 'DEPARTURE_GRACE' as const,
+        sessionId: bobId,
+        edgeId: null,
+        dueAt: 20_100,
+      },
+    });
     expect(decide(timer(20_099), s, CONFIG).events).toEqual([]);
     const d = decide(timer(20_100), s, CONFIG);
     expect(d.events[0]!.body).toMatchObject({ type: 'ParticipantLeft', sessionId: bobId, reason: 'DEPARTURE_TIMEOUT' });
@@ -95,11 +133,20 @@ describe('disconnect, grace period and resume', () => {
     s = decide(bob.cmd({ type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false }, 100), s, CONFIG).state;
     const seqAtLoss = s.seq - 1;
     const b2 = bob.reconnect('conn-bob-2', 'edge-2');
-    const d = decide(b2.cmd({ type: 'Join', metadata: '', resume: { sessionId: bobId, lastSeq: seqAtLoss } }, 200), s, CONFIG);
+    const d = decide(
+      b2.cmd({ type: 'Join', metadata: '', resume: { sessionId: bobId, lastSeq: seqAtLoss } }, 200),
+      s,
+      CONFIG,
+    );
     expect(bodies(d)).toEqual(['ParticipantResumed', 'ParticipantConnectionChanged']);
-    expect(d.state.participants.get(bobId)).toMatchObject({ status: 'CONNECTED', connection: { edgeId: 'edge-2', connectionId: 'conn-bob-2' } });
+    expect(d.state.participants.get(bobId)).toMatchObject({
+      status: 'CONNECTED',
+      connection: { edgeId: 'edge-2', connectionId: 'conn-bob-2' },
+    });
     // The stale socket's late close report changes nothing.
-    expect(decide(bob.cmd({ type: 'ConnectionClosed', reason: 'CLIENT_CLOSED', clean: true }, 300), d.state, CONFIG).events).toEqual([]);
+    expect(
+      decide(bob.cmd({ type: 'ConnectionClosed', reason: 'CLIENT_CLOSED', clean: true }, 300), d.state, CONFIG).events,
+    ).toEqual([]);
   });
 
   it('refuses resume for unknown sessions, other identities and gaps older than the window', () => {
@@ -107,28 +154,67 @@ describe('disconnect, grace period and resume', () => {
     const bobId = sessionOf(s, 'bob');
     const resumeAs = (c: Client, sessionId: string, lastSeq: number) =>
       decide(c.cmd({ type: 'Join', metadata: '', resume: { sessionId, lastSeq } }, 9), s, CONFIG).events[0]!.body;
-    expect(resumeAs(bob.reconnect('x'), 'PA_nope', 1)).toMatchObject({ type: 'ResumeRejected', reason: 'UNKNOWN_SESSION' });
-    expect(resumeAs(new Client('mallory', 'm'), bobId, 1)).toMatchObject({ type: 'ResumeRejected', reason: 'IDENTITY_MISMATCH' });
-    expect(resumeAs(bob.reconnect('y'), bobId, s.seq + 5)).toMatchObject({ type: 'ResumeRejected', reason: 'WINDOW_EXCEEDED' });
+    expect(resumeAs(bob.reconnect('x'), 'PA_nope', 1)).toMatchObject({
+      type: 'ResumeRejected',
+      reason: 'UNKNOWN_SESSION',
+    });
+    expect(resumeAs(new Client('mallory', 'm'), bobId, 1)).toMatchObject({
+      type: 'ResumeRejected',
+      reason: 'IDENTITY_MISMATCH',
+    });
+    expect(resumeAs(bob.reconnect('y'), bobId, s.seq + 5)).toMatchObject({
+      type: 'ResumeRejected',
+      reason: 'WINDOW_EXCEEDED',
+    });
     // Push the room past the window, then a resume from seq 0 is too old.
     let busy = s;
-    for (let i = 0; i < CONFIG.resumeWindowEvents + 2; i++) busy = decide(alice.cmd({ type: 'SendData', to: [], payload: 'x', topic: null }, 10 + i), busy, CONFIG).state;
-    const old = decide(bob.reconnect('z').cmd({ type: 'Join', metadata: '', resume: { sessionId: bobId, lastSeq: 0 } }, 99), busy, CONFIG);
+    for (let i = 0; i < CONFIG.resumeWindowEvents + 2; i++)
+      busy = decide(alice.cmd({ type: 'SendData', to: [], payload: 'x', topic: null }, 10 + i), busy, CONFIG).state;
+    const old = decide(
+      bob.reconnect('z').cmd({ type: 'Join', metadata: '', resume: { sessionId: bobId, lastSeq: 0 } }, 99),
+      busy,
+      CONFIG,
+    );
     expect(old.events[0]!.body).toMatchObject({ type: 'ResumeRejected', reason: 'WINDOW_EXCEEDED' });
   });
 
   it('an edge declared lost puts its participants in the grace period', () => {
     const remote = new Client('remote', 'c-r', 'edge-9');
     const s = run([alice.cmd(join(), 1), remote.cmd(join(), 2)]).state;
-    const d = decide({ commandId: 't', room: 'room-1', receivedAt: 50, source: { type: 'ProjectorSource', instanceId: 'p' }, body: { type: 'TimerFired', timer: 'EDGE_LIVENESS', sessionId: null, edgeId: 'edge-9', dueAt: 50 } }, s, CONFIG);
-    expect(d.events.map((e) => e.body)).toEqual([expect.objectContaining({ type: 'ParticipantConnectionChanged', status: 'RECONNECTING', reason: 'EDGE_LOST' })]);
+    const d = decide(
+      {
+        commandId: 't',
+        room: 'room-1',
+        receivedAt: 50,
+        source: { type: 'ProjectorSource', instanceId: 'p' },
+        body: { type: 'TimerFired', timer: 'EDGE_LIVENESS', sessionId: null, edgeId: 'edge-9', dueAt: 50 },
+      },
+      s,
+      CONFIG,
+    );
+    expect(d.events.map((e) => e.body)).toEqual([
+      expect.objectContaining({ type: 'ParticipantConnectionChanged', status: 'RECONNECTING', reason: 'EDGE_LOST' }),
+    ]);
   });
 
   it('an empty room closes after its timeout', () => {
     let s = run([alice.cmd(join(), 1)]).state;
     s = decide(alice.cmd({ type: 'Leave' }, 10), s, CONFIG).state;
-    expect(dueTimers(s, CONFIG)).toEqual([{ timer: 'EMPTY_ROOM', room: 'room-1', sessionId: null, dueAt: 10 + 300_000 }]);
-    const fire = (at: number) => decide({ commandId: 'e', room: 'room-1', receivedAt: at, source: { type: 'ProjectorSource', instanceId: 'p' }, body: { type: 'TimerFired', timer: 'EMPTY_ROOM', sessionId: null, edgeId: null, dueAt: 300_010 } }, s, CONFIG);
+    expect(dueTimers(s, CONFIG)).toEqual([
+      { timer: 'EMPTY_ROOM', room: 'room-1', sessionId: null, dueAt: 10 + 300_000 },
+    ]);
+    const fire = (at: number) =>
+      decide(
+        {
+          commandId: 'e',
+          room: 'room-1',
+          receivedAt: at,
+          source: { type: 'ProjectorSource', instanceId: 'p' },
+          body: { type: 'TimerFired', timer: 'EMPTY_ROOM', sessionId: null, edgeId: null, dueAt: 300_010 },
+        },
+        s,
+        CONFIG,
+      );
     expect(fire(300_009).events).toEqual([]);
     const closed = fire(300_010);
     expect(bodies(closed)).toEqual(['RoomClosed']);
@@ -141,14 +227,24 @@ describe('disconnect, grace period and resume', () => {
 describe('relay', () => {
   it('relays P2P offers to the named participant only', () => {
     const s = threeInRoom();
-    const d = decide(alice.cmd({ type: 'PeerSignal', to: 'bob', kind: 'OFFER', sdp: 'v=0', candidate: null }, 9), s, CONFIG);
-    expect(d.events[0]!.body).toMatchObject({ type: 'PeerSignalRelayed', fromIdentity: 'alice', to: sessionOf(s, 'bob'), sdp: 'v=0' });
+    const d = decide(
+      alice.cmd({ type: 'PeerSignal', to: 'bob', kind: 'OFFER', sdp: 'v=0', candidate: null }, 9),
+      s,
+      CONFIG,
+    );
+    expect(d.events[0]!.body).toMatchObject({
+      type: 'PeerSignalRelayed',
+      fromIdentity: 'alice',
+      to: sessionOf(s, 'bob'),
+      sdp: 'v=0',
+    });
     expect(route(d.events[0]!, s).live.map((r) => r.connection.connectionId)).toEqual(['conn-bob']);
   });
 
   it('rejects signals to unknown participants, to oneself, and without payload', () => {
     const s = threeInRoom();
-    const sig = (to: string, kind: 'OFFER' | 'CANDIDATE', sdp: string | null) => alice.cmd({ type: 'PeerSignal', to, kind, sdp, candidate: null }, 9);
+    const sig = (to: string, kind: 'OFFER' | 'CANDIDATE', sdp: string | null) =>
+      alice.cmd({ type: 'PeerSignal', to, kind, sdp, candidate: null }, 9);
     expect(rejection(s, sig('zed', 'OFFER', 'v=0'))).toBe('participant_not_found');
     expect(rejection(s, sig('alice', 'OFFER', 'v=0'))).toBe('participant_not_found');
     expect(rejection(s, sig('bob', 'OFFER', null))).toBe('invalid_sdp');
@@ -158,10 +254,17 @@ describe('relay', () => {
   it('sends data to the room (not back to the sender) or to listed participants', () => {
     const s = threeInRoom();
     const all = decide(alice.cmd({ type: 'SendData', to: [], payload: 'hi', topic: 'chat' }, 9), s, CONFIG).events[0]!;
-    expect(route(all, s).live.map((r) => r.connection.connectionId).sort()).toEqual(['conn-bob', 'conn-carol']);
-    const some = decide(alice.cmd({ type: 'SendData', to: ['carol'], payload: 'psst', topic: null }, 9), s, CONFIG).events[0]!;
+    expect(
+      route(all, s)
+        .live.map((r) => r.connection.connectionId)
+        .sort(),
+    ).toEqual(['conn-bob', 'conn-carol']);
+    const some = decide(alice.cmd({ type: 'SendData', to: ['carol'], payload: 'psst', topic: null }, 9), s, CONFIG)
+      .events[0]!;
     expect(route(some, s).live.map((r) => r.connection.connectionId)).toEqual(['conn-carol']);
-    expect(rejection(s, alice.cmd({ type: 'SendData', to: ['zed'], payload: 'x', topic: null }, 9))).toBe('participant_not_found');
+    expect(rejection(s, alice.cmd({ type: 'SendData', to: ['zed'], payload: 'x', topic: null }, 9))).toBe(
+      'participant_not_found',
+    );
     const mute = new Client('mute', 'c-m', 'edge-1', { ...ALL_GRANTS, canPublishData: false });
     const s2 = run([mute.cmd(join(), 10)], run([alice.cmd(join(), 1)]).state).state;
     expect(rejection(s2, mute.cmd({ type: 'SendData', to: [], payload: 'x', topic: null }, 11))).toBe('not_allowed');
@@ -202,22 +305,42 @@ describe('metadata and admin actions', () => {
 
     const grants = { roomAdmin: null, canPublish: null, canSubscribe: null, canPublishData: false, hidden: null };
     const perm = decide(admin.cmd({ type: 'UpdatePermissions', identity: 'alice', grants }, 9), s, CONFIG);
-    expect(perm.state.participants.get(sessionOf(s, 'alice'))!.grants).toEqual({ ...ALL_GRANTS, canPublishData: false });
+    expect(perm.state.participants.get(sessionOf(s, 'alice'))!.grants).toEqual({
+      ...ALL_GRANTS,
+      canPublishData: false,
+    });
     expect(rejection(s, alice.cmd({ type: 'UpdatePermissions', identity: 'admin', grants }, 9))).toBe('not_allowed');
 
-    expect(decide(admin.cmd({ type: 'UpdateRoomMetadata', metadata: 'topic' }, 9), s, CONFIG).state.metadata).toBe('topic');
+    expect(decide(admin.cmd({ type: 'UpdateRoomMetadata', metadata: 'topic' }, 9), s, CONFIG).state.metadata).toBe(
+      'topic',
+    );
     expect(rejection(s, alice.cmd({ type: 'UpdateRoomMetadata', metadata: 'x' }, 9))).toBe('not_allowed');
   });
 
   it('mutes a track: the owner or an admin; never an unknown track', () => {
     let s = withAdmin();
-    s = decide(alice.cmd({ type: 'Publish', sdp: 'v=0', tracks: [{ trackId: 'mic', kind: 'AUDIO', source: 'MICROPHONE', muted: false, mid: null }] }, 5), s, CONFIG).state;
-    const mute = (by: Client, trackId: string) => decide(by.cmd({ type: 'MuteTrack', identity: 'alice', trackId, muted: true }, 9), s, CONFIG);
+    s = decide(
+      alice.cmd(
+        {
+          type: 'Publish',
+          sdp: 'v=0',
+          tracks: [{ trackId: 'mic', kind: 'AUDIO', source: 'MICROPHONE', muted: false, mid: null }],
+        },
+        5,
+      ),
+      s,
+      CONFIG,
+    ).state;
+    const mute = (by: Client, trackId: string) =>
+      decide(by.cmd({ type: 'MuteTrack', identity: 'alice', trackId, muted: true }, 9), s, CONFIG);
     expect(mute(alice, 'mic').state.participants.get(sessionOf(s, 'alice'))!.tracks[0]!.muted).toBe(true);
     expect(mute(admin, 'mic').rejected).toBeNull();
     expect(mute(alice, 'cam').rejected?.code).toBe('bad_request');
     const s2 = run([bob.cmd(join(), 6)], s).state;
-    expect(decide(bob.cmd({ type: 'MuteTrack', identity: 'alice', trackId: 'mic', muted: true }, 9), s2, CONFIG).rejected?.code).toBe('not_allowed');
+    expect(
+      decide(bob.cmd({ type: 'MuteTrack', identity: 'alice', trackId: 'mic', muted: true }, 9), s2, CONFIG).rejected
+        ?.code,
+    ).toBe('not_allowed');
   });
 });
 
@@ -262,14 +385,38 @@ describe('media hand-off', () => {
   it('routes SFU answers and candidates to the participant, and forwards client SDP/ICE to the SFU', () => {
     const s = threeInRoom();
     const bobId = sessionOf(s, 'bob');
-    const sfu = (body: ReturnType<Client['cmd']>['body']) => ({ commandId: 'x', room: 'room-1', receivedAt: 9, source: { type: 'SfuSource' as const, workerId: 'w1' }, body });
-    const ans = decide(sfu({ type: 'SfuSdp', sessionId: bobId, transport: 'PUBLISHER', sdpType: 'ANSWER', sdp: 'answer' }), s, CONFIG);
-    expect(ans.events[0]!.body).toMatchObject({ type: 'MediaSignal', transport: 'PUBLISHER', kind: 'ANSWER', sdp: 'answer' });
+    const sfu = (body: ReturnType<Client['cmd']>['body']) => ({
+      commandId: 'x',
+      room: 'room-1',
+      receivedAt: 9,
+      source: { type: 'SfuSource' as const, workerId: 'w1' },
+      body,
+    });
+    const ans = decide(
+      sfu({ type: 'SfuSdp', sessionId: bobId, transport: 'PUBLISHER', sdpType: 'ANSWER', sdp: 'answer' }),
+      s,
+      CONFIG,
+    );
+    expect(ans.events[0]!.body).toMatchObject({
+      type: 'MediaSignal',
+      transport: 'PUBLISHER',
+      kind: 'ANSWER',
+      sdp: 'answer',
+    });
     expect(route(ans.events[0]!, s).live.map((r) => r.sessionId)).toEqual([bobId]);
-    const end = decide(sfu({ type: 'SfuCandidate', sessionId: bobId, transport: 'SUBSCRIBER', candidate: null }), s, CONFIG);
+    const end = decide(
+      sfu({ type: 'SfuCandidate', sessionId: bobId, transport: 'SUBSCRIBER', candidate: null }),
+      s,
+      CONFIG,
+    );
     expect(end.events[0]!.body).toMatchObject({ kind: 'END_OF_CANDIDATES' });
-    expect(decide(bob.cmd({ type: 'MediaSdp', transport: 'SUBSCRIBER', sdpType: 'ANSWER', sdp: 'a' }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'RemoteSdp' });
-    expect(decide(bob.cmd({ type: 'MediaCandidate', transport: 'PUBLISHER', candidate: null }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'RemoteCandidate' });
+    expect(
+      decide(bob.cmd({ type: 'MediaSdp', transport: 'SUBSCRIBER', sdpType: 'ANSWER', sdp: 'a' }, 9), s, CONFIG)
+        .media[0]!.body,
+    ).toMatchObject({ type: 'RemoteSdp' });
+    expect(
+      decide(bob.cmd({ type: 'MediaCandidate', transport: 'PUBLISHER', candidate: null }, 9), s, CONFIG).media[0]!.body,
+    ).toMatchObject({ type: 'RemoteCandidate' });
     expect(decide(bob.cmd({ type: 'RestartIce' }, 9), s, CONFIG).media[0]!.body).toMatchObject({ type: 'IceRestart' });
     const err = decide(sfu({ type: 'SfuError', sessionId: bobId, code: 'invalid_sdp', message: 'bad' }), s, CONFIG);
     expect(err.events[0]!.body).toMatchObject({ type: 'CommandRejected', code: 'invalid_sdp' });
@@ -277,7 +424,13 @@ describe('media hand-off', () => {
 
   it('a worker failover resets media and tells everyone to re-publish', () => {
     let s = threeInRoom();
-    const status = (workerId: string) => ({ commandId: workerId, room: 'room-1', receivedAt: 9, source: { type: 'SfuSource' as const, workerId }, body: { type: 'SfuRoomStatus' as const, workerId, status: 'ACCEPTED' as const, code: null } });
+    const status = (workerId: string) => ({
+      commandId: workerId,
+      room: 'room-1',
+      receivedAt: 9,
+      source: { type: 'SfuSource' as const, workerId },
+      body: { type: 'SfuRoomStatus' as const, workerId, status: 'ACCEPTED' as const, code: null },
+    });
     s = decide(status('w1'), s, CONFIG).state;
     s = decide(alice.cmd({ type: 'Publish', sdp: 'offer', tracks: [cam] }, 10), s, CONFIG).state;
     const d = decide(status('w2'), s, CONFIG);
@@ -308,7 +461,12 @@ describe('evolve', () => {
   });
 
   it('rebuilding from events gives the state the decider had', () => {
-    const { state, decisions } = run([alice.cmd(join(), 1), bob.cmd(join(), 2), alice.cmd({ type: 'UpdateMetadata', name: null, metadata: 'm' }, 3), bob.cmd({ type: 'Leave' }, 4)]);
+    const { state, decisions } = run([
+      alice.cmd(join(), 1),
+      bob.cmd(join(), 2),
+      alice.cmd({ type: 'UpdateMetadata', name: null, metadata: 'm' }, 3),
+      bob.cmd({ type: 'Leave' }, 4),
+    ]);
     const rebuilt = decisions.flatMap((d) => d.events).reduce(evolve, initialState('room-1'));
     expect(rebuilt).toEqual(state);
   });

@@ -29,9 +29,11 @@ describe('PartitionProjection', () => {
   it('restoring snapshots and applying the tail equals replaying the whole log', () => {
     const full = new PartitionProjection(0, CONFIG, codecs);
     const log: Array<{ event: RoomEvent; bytes: Buffer }> = [];
-    const record = (out: ReturnType<PartitionProjection['process']>) => log.push(...out.roomEvents.map((r) => ({ event: r.event, bytes: r.value })));
+    const record = (out: ReturnType<PartitionProjection['process']>) =>
+      log.push(...out.roomEvents.map((r) => ({ event: r.event, bytes: r.value })));
     record(full.process([alice.cmd(join(), 1), bob.cmd(join(), 2)], 2));
-    for (let i = 0; i < 5; i++) record(full.process([alice.cmd({ type: 'SendData', to: [], payload: `a${i}`, topic: null }, 3 + i)], 3));
+    for (let i = 0; i < 5; i++)
+      record(full.process([alice.cmd({ type: 'SendData', to: [], payload: `a${i}`, topic: null }, 3 + i)], 3));
     const checkpointOffset = BigInt(log.length - 1);
     const snapshots = full.takeSnapshots(checkpointOffset, 10);
     record(full.process([bob.cmd({ type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false }, 20)], 20));
@@ -43,9 +45,18 @@ describe('PartitionProjection', () => {
     expect(rebuilt.rooms).toEqual(full.rooms);
 
     // The rebuilt resume window serves the same missed events.
-    const bobSession = [...full.rooms.get('room-1')!.participants.values()].find((p) => p.identity === 'bob')!.sessionId;
+    const bobSession = [...full.rooms.get('room-1')!.participants.values()].find(
+      (p) => p.identity === 'bob',
+    )!.sessionId;
     const resume = (proj: PartitionProjection) =>
-      proj.process([bob.reconnect('conn-bob-2', 'edge-3').cmd({ type: 'Join', metadata: '', resume: { sessionId: bobSession, lastSeq: 6 } }, 30)], 30);
+      proj.process(
+        [
+          bob
+            .reconnect('conn-bob-2', 'edge-3')
+            .cmd({ type: 'Join', metadata: '', resume: { sessionId: bobSession, lastSeq: 6 } }, 30),
+        ],
+        30,
+      );
     const fromFull = resume(full).deliveries.map((d) => codecs.delivery.decode(d.value));
     const fromRebuilt = resume(rebuilt).deliveries.map((d) => codecs.delivery.decode(d.value));
     expect(fromRebuilt).toEqual(fromFull);
@@ -57,7 +68,11 @@ describe('PartitionProjection', () => {
 });
 
 describe('ResumeWindow', () => {
-  const entry = (seq: number, addressed: string[]) => ({ seq, bytes: Buffer.from(String(seq)), addressed: new Set(addressed) });
+  const entry = (seq: number, addressed: string[]) => ({
+    seq,
+    bytes: Buffer.from(String(seq)),
+    addressed: new Set(addressed),
+  });
 
   it('returns the events addressed to a session after its last sequence, in order', () => {
     const w = new ResumeWindow(10);

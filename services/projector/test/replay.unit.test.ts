@@ -25,7 +25,14 @@ describe('replay of a recorded session', () => {
   it.each([
     ['a dropped event', (l: RoomEvent[]) => [...l.slice(0, 9), ...l.slice(10)], [['gap', 11]]],
     ['a duplicated event', (l: RoomEvent[]) => [...l.slice(0, 10), l[9]!, ...l.slice(10)], [['duplicate', 10]]],
-    ['two swapped events', (l: RoomEvent[]) => [...l.slice(0, 9), l[10]!, l[9]!, ...l.slice(11)], [['gap', 11], ['out_of_order', 10]]],
+    [
+      'two swapped events',
+      (l: RoomEvent[]) => [...l.slice(0, 9), l[10]!, l[9]!, ...l.slice(11)],
+      [
+        ['gap', 11],
+        ['out_of_order', 10],
+      ],
+    ],
   ] as const)('detects %s, once, with its room and sequence', (_name, alter, expectedViolations) => {
     const { violations } = replay(alter(events));
     expect(violations.map((v) => [v.kind, v.actualSeq])).toEqual(expectedViolations);
@@ -33,7 +40,9 @@ describe('replay of a recorded session', () => {
   });
 
   it('detects a tampered payload through the state it produces', () => {
-    const tampered = events.map((e) => (e.body.type === 'ParticipantLeft' ? { ...e, body: { ...e.body, sessionId: 'PA_someone-else' } } : e));
+    const tampered = events.map((e) =>
+      e.body.type === 'ParticipantLeft' ? { ...e, body: { ...e.body, sessionId: 'PA_someone-else' } } : e,
+    );
     const { rooms } = replay(tampered);
     expect(stateToJson(rooms.get('standup')!)).not.toEqual(expected.state);
   });

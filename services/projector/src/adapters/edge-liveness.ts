@@ -42,7 +42,8 @@ export class EdgeLiveness {
         try {
           const hb = this.codec.decode(message.value);
           const prev = this.edges.get(hb.edgeId);
-          if (!prev || prev.at <= hb.at) this.edges.set(hb.edgeId, { at: hb.at, intervalMs: hb.intervalMs, state: hb.state });
+          if (!prev || prev.at <= hb.at)
+            this.edges.set(hb.edgeId, { at: hb.at, intervalMs: hb.intervalMs, state: hb.state });
         } catch (err) {
           this.logger.warn({ err }, 'unreadable edge heartbeat');
         }

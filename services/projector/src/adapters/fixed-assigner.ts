@@ -10,13 +10,20 @@ export function fixedPartitionsAssigner(topic: string, partitions: readonly numb
   return () => ({
     name: 'FixedPartitions',
     version: 1,
-    protocol: ({ topics }) => ({ name: 'FixedPartitions', metadata: kafkajs.AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }) }),
+    protocol: ({ topics }) => ({
+      name: 'FixedPartitions',
+      metadata: kafkajs.AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: Buffer.alloc(0) }),
+    }),
     assign: ({ members }) =>
       Promise.resolve(
         // Groups using this assigner have a single member.
         members.map(({ memberId }) => ({
           memberId,
-          memberAssignment: kafkajs.AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: { [topic]: [...partitions] }, userData: Buffer.alloc(0) }),
+          memberAssignment: kafkajs.AssignerProtocol.MemberAssignment.encode({
+            version: 1,
+            assignment: { [topic]: [...partitions] },
+            userData: Buffer.alloc(0),
+          }),
         })),
       ),
   });

@@ -129,7 +129,10 @@ export class PartitionProjection {
       const state = this.rooms.get(room);
       if (!state) continue;
       const entries = this.window(room).snapshot();
-      const json: SnapshotState = { state: stateToJson(state), window: entries.map((e) => ({ seq: e.seq, addressed: [...e.addressed] })) };
+      const json: SnapshotState = {
+        state: stateToJson(state),
+        window: entries.map((e) => ({ seq: e.seq, addressed: [...e.addressed] })),
+      };
       snapshots.push({
         room,
         seq: state.seq,
@@ -145,7 +148,12 @@ export class PartitionProjection {
     return snapshots;
   }
 
-  private deliver(out: BatchOutput, event: RoomEvent, bytes: Buffer, live: ReadonlyArray<{ connection: ConnectionRef }>): void {
+  private deliver(
+    out: BatchOutput,
+    event: RoomEvent,
+    bytes: Buffer,
+    live: ReadonlyArray<{ connection: ConnectionRef }>,
+  ): void {
     if (event.body.type === 'ParticipantResumed') {
       const { sessionId, lastSeq, connection } = event.body;
       // Everything the session missed, in order, then the resume confirmation itself.
@@ -159,10 +167,18 @@ export class PartitionProjection {
       entry.ids.push(connection.connectionId);
       byEdge.set(connection.edgeId, entry);
     }
-    for (const { connection, ids } of byEdge.values()) this.pushDelivery(out, connection, event.room, 'LIVE', [bytes], ids);
+    for (const { connection, ids } of byEdge.values())
+      this.pushDelivery(out, connection, event.room, 'LIVE', [bytes], ids);
   }
 
-  private pushDelivery(out: BatchOutput, to: ConnectionRef, room: string, kind: Delivery['kind'], events: Buffer[], ids = [to.connectionId]): void {
+  private pushDelivery(
+    out: BatchOutput,
+    to: ConnectionRef,
+    room: string,
+    kind: Delivery['kind'],
+    events: Buffer[],
+    ids = [to.connectionId],
+  ): void {
     const delivery: Delivery = { edgeId: to.edgeId, room, connectionIds: ids, kind, events };
     out.deliveries.push({ partition: to.replySlot, key: to.edgeId, value: this.codecs.delivery.encode(delivery) });
   }

@@ -45,7 +45,13 @@ export async function readPartitionsToEnd(
     }
   };
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => reached(e.payload.partition, e.payload.lastOffset));
-  const timer = setTimeout(() => fail(new Error(`reading ${topic} partitions ${partitions.join(',')} did not reach the end within ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () =>
+      fail(
+        new Error(`reading ${topic} partitions ${partitions.join(',')} did not reach the end within ${timeoutMs} ms`),
+      ),
+    timeoutMs,
+  );
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

@@ -66,7 +66,9 @@ export class PartitionWorker {
     const started = Date.now();
     this.stateValue = 'rebuilding';
     if (!this.producer) {
-      const producer = createProducer(this.ctx.kafka, { transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}` });
+      const producer = createProducer(this.ctx.kafka, {
+        transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
+      });
       await producer.connect();
       this.producer = producer;
     }
@@ -83,18 +85,30 @@ export class PartitionWorker {
         if (!message.value) return;
         // Room events are written only by this partition's transactional producer: an
         // unreadable one means the log is damaged, which must stop the partition, not be skipped.
-        projection.applyCommitted(this.ctx.codecs.roomEvent.decode(message.value), message.value, BigInt(message.offset));
+        projection.applyCommitted(
+          this.ctx.codecs.roomEvent.decode(message.value),
+          message.value,
+          BigInt(message.offset),
+        );
         tailEvents++;
       },
       { groupPrefix: this.ctx.topicPrefix },
     );
-    if (projection.lastEventOffset === null && checkpoint !== null) projection.lastEventOffset = BigInt(checkpoint.offset);
+    if (projection.lastEventOffset === null && checkpoint !== null)
+      projection.lastEventOffset = BigInt(checkpoint.offset);
     this.projection = projection;
     this.rebuildMs = Date.now() - started;
     this.stateValue = 'ready';
     this.ctx.onRebuilt?.({ partition: this.partition, ms: this.rebuildMs, snapshots: snapshots.size, tailEvents });
     this.ctx.logger.info(
-      { partition: this.partition, snapshots: snapshots.size, fromOffset: from.toString(), tailEvents, rooms: projection.rooms.size, ms: this.rebuildMs },
+      {
+        partition: this.partition,
+        snapshots: snapshots.size,
+        fromOffset: from.toString(),
+        tailEvents,
+        rooms: projection.rooms.size,
+        ms: this.rebuildMs,
+      },
       'partition rebuilt',
     );
   }
@@ -116,7 +130,7 @@ export class PartitionWorker {
     const checkpoint = latest.get(key) ?? null;
     latest.delete(key);
     // Without a checkpoint the whole log is replayed, so room snapshots are not needed.
-    return { snapshots: checkpoint ? latest : new Map(), checkpoint };
+    return { snapshots: checkpoint ? latest : new Map<string, RoomSnapshot>(), checkpoint };
   }
 
   /**
@@ -153,10 +167,26 @@ export class PartitionWorker {
     const last = messages.at(-1)!;
     const traceHeaders = (i: number) => messages[i]?.headers ?? {};
     const topicMessages = [
-      { topic: topicName('roomEvents', this.ctx.topicPrefix), messages: out.roomEvents.map((r) => ({ key: r.room, value: r.value, partition: this.partition })) },
-      { topic: topicName('deliveries', this.ctx.topicPrefix), messages: out.deliveries.map((d) => ({ key: d.key, value: d.value, partition: d.partition })) },
-      { topic: topicName('mediaCommands', this.ctx.topicPrefix), messages: out.media.map((m) => ({ key: m.room, value: m.value, partition: this.partition })) },
-      { topic: topicName('deadLetters', this.ctx.topicPrefix), messages: deadLetters.map((d) => ({ key: null, value: this.ctx.codecs.deadLetter.encode(d), headers: traceHeaders(0) })) },
+      {
+        topic: topicName('roomEvents', this.ctx.topicPrefix),
+        messages: out.roomEvents.map((r) => ({ key: r.room, value: r.value, partition: this.partition })),
+      },
+      {
+        topic: topicName('deliveries', this.ctx.topicPrefix),
+        messages: out.deliveries.map((d) => ({ key: d.key, value: d.value, partition: d.partition })),
+      },
+      {
+        topic: topicName('mediaCommands', this.ctx.topicPrefix),
+        messages: out.media.map((m) => ({ key: m.room, value: m.value, partition: this.partition })),
+      },
+      {
+        topic: topicName('deadLetters', this.ctx.topicPrefix),
+        messages: deadLetters.map((d) => ({
+          key: null,
+          value: this.ctx.codecs.deadLetter.encode(d),
+          headers: traceHeaders(0),
+        })),
+      },
     ].filter((t) => t.messages.length > 0);
 
     const txn = await producer.transaction();
@@ -172,7 +202,12 @@ export class PartitionWorker {
       await this.maybeSnapshot(txn, projection, now);
       await txn.sendOffsets({
         consumerGroupId: this.ctx.consumerGroupId,
-        topics: [{ topic: commandsTopic, partitions: [{ partition: this.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+        topics: [
+          {
+            topic: commandsTopic,
+            partitions: [{ partition: this.partition, offset: (BigInt(last.offset) + 1n).toString() }],
+          },
+        ],
       });
       await txn.commit();
     } catch (err) {
@@ -185,12 +220,24 @@ export class PartitionWorker {
   }
 
   /** Writes snapshots of changed rooms plus the partition checkpoint, inside the open transaction. */
-  private async maybeSnapshot(txn: { send: Producer['send'] }, projection: PartitionProjection, now: number): Promise<void> {
+  private async maybeSnapshot(
+    txn: { send: Producer['send'] },
+    projection: PartitionProjection,
+    now: number,
+  ): Promise<void> {
     const every = this.ctx.snapshotEveryEvents;
     if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
     const offset = projection.lastEventOffset;
     const snapshots = projection.takeSnapshots(offset, now);
-    const checkpoint: RoomSnapshot = { room: '', seq: 0, offset: Number(offset), takenAt: now, stateFormat: 1, state: Buffer.alloc(0), window: [] };
+    const checkpoint: RoomSnapshot = {
+      room: '',
+      seq: 0,
+      offset: Number(offset),
+      takenAt: now,
+      stateFormat: 1,
+      state: Buffer.alloc(0),
+      window: [],
+    };
     const codec = this.ctx.codecs.snapshot;
     await txn.send({
       topic: topicName('snapshots', this.ctx.topicPrefix),

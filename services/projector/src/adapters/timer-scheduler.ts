@@ -36,10 +36,13 @@ export class TimerScheduler {
     }
     for (const [k, t] of wanted) {
       if (current.has(k)) continue;
-      const handle = setTimeout(() => {
-        current.delete(k);
-        void this.fire(t);
-      }, Math.max(0, t.dueAt - Date.now()));
+      const handle = setTimeout(
+        () => {
+          current.delete(k);
+          void this.fire(t);
+        },
+        Math.max(0, t.dueAt - Date.now()),
+      );
       handle.unref();
       current.set(k, handle);
     }
@@ -56,7 +59,13 @@ export class TimerScheduler {
   }
 
   /** Appends a TimerFired command (also used for edge-liveness decisions). */
-  async fire(t: Pick<DueTimer, 'room' | 'dueAt'> & { timer: DueTimer['timer'] | 'EDGE_LIVENESS'; sessionId: string | null; edgeId?: string }): Promise<void> {
+  async fire(
+    t: Pick<DueTimer, 'room' | 'dueAt'> & {
+      timer: DueTimer['timer'] | 'EDGE_LIVENESS';
+      sessionId: string | null;
+      edgeId?: string;
+    },
+  ): Promise<void> {
     if (this.closed) return;
     const command: Command = {
       commandId: randomUUID(),
@@ -66,7 +75,11 @@ export class TimerScheduler {
       body: { type: 'TimerFired', timer: t.timer, sessionId: t.sessionId, edgeId: t.edgeId ?? null, dueAt: t.dueAt },
     };
     try {
-      await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key: t.room, value: this.codec.encode(command) }] });
+      await this.producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: [{ key: t.room, value: this.codec.encode(command) }],
+      });
     } catch (err) {
       // The condition still holds after a restart or the next state change re-arms the timer.
       this.logger.warn({ err, room: t.room, timer: t.timer }, 'could not append timer command');

@@ -1,4 +1,12 @@
-import type { ClientSource, Command, CommandBody, ConnectionRef, Grants, ParticipantInfo, TrackRef } from '@sig/schemas';
+import type {
+  ClientSource,
+  Command,
+  CommandBody,
+  ConnectionRef,
+  Grants,
+  ParticipantInfo,
+  TrackRef,
+} from '@sig/schemas';
 import { DecisionBuilder, type Decision } from './decision.js';
 import {
   participantByConnection,
@@ -59,12 +67,23 @@ function connectionOf(src: ClientSource): ConnectionRef {
 }
 
 function info(p: ParticipantState): ParticipantInfo {
-  return { sessionId: p.sessionId, identity: p.identity, name: p.name, metadata: p.metadata, joinedAt: p.joinedAt, tracks: p.tracks, status: p.status };
+  return {
+    sessionId: p.sessionId,
+    identity: p.identity,
+    name: p.name,
+    metadata: p.metadata,
+    joinedAt: p.joinedAt,
+    tracks: p.tracks,
+    status: p.status,
+  };
 }
 
 /** Audience for a fact about `p`: everyone else, or nobody when `p` is hidden. */
 function othersAbout(p: ParticipantState, alsoSelf = false) {
-  if (p.grants.hidden) return alsoSelf ? { type: 'AudienceSessions' as const, sessionIds: [p.sessionId] } : { type: 'AudienceNone' as const };
+  if (p.grants.hidden)
+    return alsoSelf
+      ? { type: 'AudienceSessions' as const, sessionIds: [p.sessionId] }
+      : { type: 'AudienceNone' as const };
   return { type: 'AudienceRoom' as const, exclude: alsoSelf ? [] : [p.sessionId] };
 }
 
@@ -83,9 +102,14 @@ function windowStart(state: RoomState, config: DeciderConfig): number {
 function autoSubscribe(ctx: BaseCtx, publisher: ParticipantState, trackIds: readonly string[]): void {
   for (const p of ctx.d.state.participants.values()) {
     if (p.sessionId === publisher.sessionId || !p.grants.canSubscribe) continue;
-    const scoped = trackIds.map((t) => scopedTrackId(publisher.sessionId, t)).filter((t) => !p.subscriptions.includes(t));
+    const scoped = trackIds
+      .map((t) => scopedTrackId(publisher.sessionId, t))
+      .filter((t) => !p.subscriptions.includes(t));
     if (scoped.length === 0) continue;
-    ctx.d.emit({ type: 'SubscriptionChanged', sessionId: p.sessionId, trackIds: [...p.subscriptions, ...scoped] }, self(p));
+    ctx.d.emit(
+      { type: 'SubscriptionChanged', sessionId: p.sessionId, trackIds: [...p.subscriptions, ...scoped] },
+      self(p),
+    );
     ctx.d.toMedia(p.sessionId, { type: 'SubscribeTracks', tracks: scoped.map(toTrackRef) });
   }
 }
@@ -95,10 +119,15 @@ function toTrackRef(scoped: string): TrackRef {
   return { publisherSessionId: scoped.slice(0, i), trackId: scoped.slice(i + 1) };
 }
 
-function leave(ctx: BaseCtx, p: ParticipantState, reason: 'CLIENT_LEFT' | 'DEPARTURE_TIMEOUT' | 'KICKED' | 'REPLACED'): void {
+function leave(
+  ctx: BaseCtx,
+  p: ParticipantState,
+  reason: 'CLIENT_LEFT' | 'DEPARTURE_TIMEOUT' | 'KICKED' | 'REPLACED',
+): void {
   // The leaver itself is told too (kicked/replaced clients learn why), unless it is already gone.
   ctx.d.emit({ type: 'ParticipantLeft', sessionId: p.sessionId, identity: p.identity, reason }, othersAbout(p, true));
-  if (p.tracks.length > 0 || p.subscriptions.length > 0) ctx.d.toMedia(p.sessionId, { type: 'CloseSession', reason: reason.toLowerCase() });
+  if (p.tracks.length > 0 || p.subscriptions.length > 0)
+    ctx.d.toMedia(p.sessionId, { type: 'CloseSession', reason: reason.toLowerCase() });
 }
 
 // ---- handlers --------------------------------------------------------------------------
@@ -132,16 +161,27 @@ const join: Handler<'Join'> = (ctx) => {
   };
   const joined = { type: 'ParticipantJoined' as const, participant, grants: src.grants, connection: connectionOf(src) };
   d.emit(joined, src.grants.hidden ? { type: 'AudienceNone' } : { type: 'AudienceRoom', exclude: [] });
-  const visible = [...d.state.participants.values()].filter((p) => p.sessionId !== participant.sessionId && !p.grants.hidden);
+  const visible = [...d.state.participants.values()].filter(
+    (p) => p.sessionId !== participant.sessionId && !p.grants.hidden,
+  );
   d.emit(
-    { type: 'JoinAccepted', self: participant, participants: visible.map(info), roomMetadata: d.state.metadata, replaced: previous?.sessionId ?? null },
+    {
+      type: 'JoinAccepted',
+      self: participant,
+      participants: visible.map(info),
+      roomMetadata: d.state.metadata,
+      replaced: previous?.sessionId ?? null,
+    },
     { type: 'AudienceSessions', sessionIds: [participant.sessionId] },
   );
   // A newcomer receives what is already published.
   if (src.grants.canSubscribe) {
     const scoped = visible.flatMap((p) => p.tracks.map((t) => scopedTrackId(p.sessionId, t.trackId)));
     if (scoped.length > 0) {
-      d.emit({ type: 'SubscriptionChanged', sessionId: participant.sessionId, trackIds: scoped }, { type: 'AudienceSessions', sessionIds: [participant.sessionId] });
+      d.emit(
+        { type: 'SubscriptionChanged', sessionId: participant.sessionId, trackIds: scoped },
+        { type: 'AudienceSessions', sessionIds: [participant.sessionId] },
+      );
       d.toMedia(participant.sessionId, { type: 'SubscribeTracks', tracks: scoped.map(toTrackRef) });
     }
   }
@@ -160,7 +200,10 @@ function resume(ctx: Ctx<'Join'>, src: ClientSource, sessionId: string, lastSeq:
   const wasReconnecting = p.status === 'RECONNECTING';
   d.emit({ type: 'ParticipantResumed', sessionId, connection: connectionOf(src), lastSeq }, connection);
   if (wasReconnecting) {
-    d.emit({ type: 'ParticipantConnectionChanged', sessionId, identity: p.identity, status: 'CONNECTED', reason: 'UNKNOWN' }, othersAbout(p));
+    d.emit(
+      { type: 'ParticipantConnectionChanged', sessionId, identity: p.identity, status: 'CONNECTED', reason: 'UNKNOWN' },
+      othersAbout(p),
+    );
   }
 }
 
@@ -173,18 +216,38 @@ const peerSignal: Handler<'PeerSignal'> = (ctx) => {
   const p = sender(ctx);
   if (!p) return;
   const target = participantByIdentity(ctx.d.state, ctx.body.to);
-  if (!target || target.sessionId === p.sessionId) return void ctx.d.reject('participant_not_found', `no participant '${ctx.body.to}' in the room`);
+  if (!target || target.sessionId === p.sessionId)
+    return void ctx.d.reject('participant_not_found', `no participant '${ctx.body.to}' in the room`);
   const { kind, sdp, candidate } = ctx.body;
-  if ((kind === 'OFFER' || kind === 'ANSWER') && !sdp) return void ctx.d.reject('invalid_sdp', `${kind.toLowerCase()} without sdp`);
-  if (kind === 'CANDIDATE' && !candidate) return void ctx.d.reject('invalid_candidate', 'candidate message without candidate');
-  ctx.d.emit({ type: 'PeerSignalRelayed', from: p.sessionId, fromIdentity: p.identity, to: target.sessionId, kind, sdp, candidate }, self(target));
+  if ((kind === 'OFFER' || kind === 'ANSWER') && !sdp)
+    return void ctx.d.reject('invalid_sdp', `${kind.toLowerCase()} without sdp`);
+  if (kind === 'CANDIDATE' && !candidate)
+    return void ctx.d.reject('invalid_candidate', 'candidate message without candidate');
+  ctx.d.emit(
+    {
+      type: 'PeerSignalRelayed',
+      from: p.sessionId,
+      fromIdentity: p.identity,
+      to: target.sessionId,
+      kind,
+      sdp,
+      candidate,
+    },
+    self(target),
+  );
 };
 
 const sendData: Handler<'SendData'> = (ctx) => {
   const p = sender(ctx);
   if (!p) return;
   if (!p.grants.canPublishData) return void ctx.d.reject('not_allowed', 'the token does not grant sending data');
-  const body = { type: 'DataRelayed' as const, from: p.sessionId, fromIdentity: p.identity, payload: ctx.body.payload, topic: ctx.body.topic };
+  const body = {
+    type: 'DataRelayed' as const,
+    from: p.sessionId,
+    fromIdentity: p.identity,
+    payload: ctx.body.payload,
+    topic: ctx.body.topic,
+  };
   if (ctx.body.to.length === 0) return void ctx.d.emit(body, { type: 'AudienceRoom', exclude: [p.sessionId] });
   const targets: string[] = [];
   for (const identity of ctx.body.to) {
@@ -198,7 +261,17 @@ const sendData: Handler<'SendData'> = (ctx) => {
 const updateMetadata: Handler<'UpdateMetadata'> = (ctx) => {
   const p = sender(ctx);
   if (!p) return;
-  ctx.d.emit({ type: 'ParticipantUpdated', sessionId: p.sessionId, identity: p.identity, name: ctx.body.name, metadata: ctx.body.metadata, grants: null }, othersAbout(p, true));
+  ctx.d.emit(
+    {
+      type: 'ParticipantUpdated',
+      sessionId: p.sessionId,
+      identity: p.identity,
+      name: ctx.body.name,
+      metadata: ctx.body.metadata,
+      grants: null,
+    },
+    othersAbout(p, true),
+  );
 };
 
 /** An admin action on another participant: checks the grant and finds the target. */
@@ -224,9 +297,21 @@ const muteTrack: Handler<'MuteTrack'> = (ctx) => {
   if (!p) return;
   const owner = participantByIdentity(ctx.d.state, ctx.body.identity);
   if (!owner) return void ctx.d.reject('participant_not_found', `no participant '${ctx.body.identity}' in the room`);
-  if (owner.sessionId !== p.sessionId && !isAdmin(p)) return void ctx.d.reject('not_allowed', "muting another participant's track needs roomAdmin");
-  if (!owner.tracks.some((t) => t.trackId === ctx.body.trackId)) return void ctx.d.reject('bad_request', `no track '${ctx.body.trackId}'`);
-  ctx.d.emit({ type: 'TrackMuted', sessionId: owner.sessionId, identity: owner.identity, trackId: ctx.body.trackId, muted: ctx.body.muted, by: p.identity }, othersAbout(owner, true));
+  if (owner.sessionId !== p.sessionId && !isAdmin(p))
+    return void ctx.d.reject('not_allowed', "muting another participant's track needs roomAdmin");
+  if (!owner.tracks.some((t) => t.trackId === ctx.body.trackId))
+    return void ctx.d.reject('bad_request', `no track '${ctx.body.trackId}'`);
+  ctx.d.emit(
+    {
+      type: 'TrackMuted',
+      sessionId: owner.sessionId,
+      identity: owner.identity,
+      trackId: ctx.body.trackId,
+      muted: ctx.body.muted,
+      by: p.identity,
+    },
+    othersAbout(owner, true),
+  );
 };
 
 const updatePermissions: Handler<'UpdatePermissions'> = (ctx) => {
@@ -241,9 +326,23 @@ const updatePermissions: Handler<'UpdatePermissions'> = (ctx) => {
     canPublishData: change.canPublishData ?? target.grants.canPublishData,
     hidden: change.hidden ?? target.grants.hidden,
   };
-  ctx.d.emit({ type: 'ParticipantUpdated', sessionId: target.sessionId, identity: target.identity, name: null, metadata: null, grants }, othersAbout(target, true));
+  ctx.d.emit(
+    {
+      type: 'ParticipantUpdated',
+      sessionId: target.sessionId,
+      identity: target.identity,
+      name: null,
+      metadata: null,
+      grants,
+    },
+    othersAbout(target, true),
+  );
   if (target.tracks.length > 0 && !grants.canPublish) {
-    for (const t of target.tracks) ctx.d.emit({ type: 'TrackUnpublished', sessionId: target.sessionId, identity: target.identity, trackId: t.trackId }, othersAbout(target, true));
+    for (const t of target.tracks)
+      ctx.d.emit(
+        { type: 'TrackUnpublished', sessionId: target.sessionId, identity: target.identity, trackId: t.trackId },
+        othersAbout(target, true),
+      );
     ctx.d.toMedia(target.sessionId, { type: 'CloseSession', reason: 'publish permission revoked' });
   }
 };
@@ -252,7 +351,10 @@ const updateRoomMetadata: Handler<'UpdateRoomMetadata'> = (ctx) => {
   const p = sender(ctx);
   if (!p) return;
   if (!isAdmin(p)) return void ctx.d.reject('not_allowed', 'this action needs the roomAdmin grant');
-  ctx.d.emit({ type: 'RoomMetadataChanged', metadata: ctx.body.metadata, by: p.identity }, { type: 'AudienceRoom', exclude: [] });
+  ctx.d.emit(
+    { type: 'RoomMetadataChanged', metadata: ctx.body.metadata, by: p.identity },
+    { type: 'AudienceRoom', exclude: [] },
+  );
 };
 
 const publish: Handler<'Publish'> = (ctx) => {
@@ -260,10 +362,24 @@ const publish: Handler<'Publish'> = (ctx) => {
   if (!p) return;
   if (!p.grants.canPublish) return void ctx.d.reject('not_allowed', 'the token does not grant publishing');
   if (ctx.body.tracks.length === 0) return void ctx.d.reject('bad_request', 'publish without tracks');
-  for (const track of ctx.body.tracks) ctx.d.emit({ type: 'TrackPublished', sessionId: p.sessionId, identity: p.identity, track: { ...track, mid: null } }, othersAbout(p, true));
-  ctx.d.toMedia(p.sessionId, { type: 'PublishOffer', sdp: ctx.body.sdp, tracks: ctx.body.tracks, identity: p.identity });
+  for (const track of ctx.body.tracks)
+    ctx.d.emit(
+      { type: 'TrackPublished', sessionId: p.sessionId, identity: p.identity, track: { ...track, mid: null } },
+      othersAbout(p, true),
+    );
+  ctx.d.toMedia(p.sessionId, {
+    type: 'PublishOffer',
+    sdp: ctx.body.sdp,
+    tracks: ctx.body.tracks,
+    identity: p.identity,
+  });
   const publisher = ctx.d.state.participants.get(p.sessionId)!;
-  if (!publisher.grants.hidden) autoSubscribe(ctx, publisher, ctx.body.tracks.map((t) => t.trackId));
+  if (!publisher.grants.hidden)
+    autoSubscribe(
+      ctx,
+      publisher,
+      ctx.body.tracks.map((t) => t.trackId),
+    );
 };
 
 const unpublish: Handler<'Unpublish'> = (ctx) => {
@@ -271,7 +387,11 @@ const unpublish: Handler<'Unpublish'> = (ctx) => {
   if (!p) return;
   const unknown = ctx.body.trackIds.find((id) => !p.tracks.some((t) => t.trackId === id));
   if (unknown !== undefined) return void ctx.d.reject('bad_request', `no published track '${unknown}'`);
-  for (const trackId of ctx.body.trackIds) ctx.d.emit({ type: 'TrackUnpublished', sessionId: p.sessionId, identity: p.identity, trackId }, othersAbout(p, true));
+  for (const trackId of ctx.body.trackIds)
+    ctx.d.emit(
+      { type: 'TrackUnpublished', sessionId: p.sessionId, identity: p.identity, trackId },
+      othersAbout(p, true),
+    );
   const refs = ctx.body.trackIds.map((trackId) => ({ publisherSessionId: p.sessionId, trackId }));
   ctx.d.toMedia('', { type: 'UnsubscribeTracks', tracks: refs });
 };
@@ -280,23 +400,42 @@ function subscription(ctx: BaseCtx & { readonly body: Body<'Subscribe'> | Body<'
   const p = sender(ctx);
   if (!p) return;
   if (!p.grants.canSubscribe) return void ctx.d.reject('not_allowed', 'the token does not grant subscribing');
-  const published = new Set([...ctx.d.state.participants.values()].flatMap((q) => q.tracks.map((t) => scopedTrackId(q.sessionId, t.trackId))));
+  const published = new Set(
+    [...ctx.d.state.participants.values()].flatMap((q) => q.tracks.map((t) => scopedTrackId(q.sessionId, t.trackId))),
+  );
   const unknown = ctx.body.trackIds.find((id) => !published.has(id));
-  if (add && unknown !== undefined) return void ctx.d.reject('bad_request', `no published track '${unknown}' (use <sessionId>/<trackId>)`);
-  const next = add ? [...new Set([...p.subscriptions, ...ctx.body.trackIds])] : p.subscriptions.filter((t) => !ctx.body.trackIds.includes(t));
+  if (add && unknown !== undefined)
+    return void ctx.d.reject('bad_request', `no published track '${unknown}' (use <sessionId>/<trackId>)`);
+  const next = add
+    ? [...new Set([...p.subscriptions, ...ctx.body.trackIds])]
+    : p.subscriptions.filter((t) => !ctx.body.trackIds.includes(t));
   ctx.d.emit({ type: 'SubscriptionChanged', sessionId: p.sessionId, trackIds: next }, self(p));
   const refs = ctx.body.trackIds.map(toTrackRef);
-  ctx.d.toMedia(p.sessionId, add ? { type: 'SubscribeTracks', tracks: refs } : { type: 'UnsubscribeTracks', tracks: refs });
+  ctx.d.toMedia(
+    p.sessionId,
+    add ? { type: 'SubscribeTracks', tracks: refs } : { type: 'UnsubscribeTracks', tracks: refs },
+  );
 }
 
 const mediaSdp: Handler<'MediaSdp'> = (ctx) => {
   const p = sender(ctx);
-  if (p) ctx.d.toMedia(p.sessionId, { type: 'RemoteSdp', transport: ctx.body.transport, sdpType: ctx.body.sdpType, sdp: ctx.body.sdp });
+  if (p)
+    ctx.d.toMedia(p.sessionId, {
+      type: 'RemoteSdp',
+      transport: ctx.body.transport,
+      sdpType: ctx.body.sdpType,
+      sdp: ctx.body.sdp,
+    });
 };
 
 const mediaCandidate: Handler<'MediaCandidate'> = (ctx) => {
   const p = sender(ctx);
-  if (p) ctx.d.toMedia(p.sessionId, { type: 'RemoteCandidate', transport: ctx.body.transport, candidate: ctx.body.candidate });
+  if (p)
+    ctx.d.toMedia(p.sessionId, {
+      type: 'RemoteCandidate',
+      transport: ctx.body.transport,
+      candidate: ctx.body.candidate,
+    });
 };
 
 const restartIce: Handler<'RestartIce'> = (ctx) => {
@@ -311,7 +450,16 @@ const connectionClosed: Handler<'ConnectionClosed'> = (ctx) => {
   const p = participantByConnection(ctx.d.state, src.edgeId, src.connectionId);
   if (!p || p.status === 'RECONNECTING') return;
   if (ctx.body.clean) return leave(ctx, p, 'CLIENT_LEFT');
-  ctx.d.emit({ type: 'ParticipantConnectionChanged', sessionId: p.sessionId, identity: p.identity, status: 'RECONNECTING', reason: ctx.body.reason }, othersAbout(p));
+  ctx.d.emit(
+    {
+      type: 'ParticipantConnectionChanged',
+      sessionId: p.sessionId,
+      identity: p.identity,
+      status: 'RECONNECTING',
+      reason: ctx.body.reason,
+    },
+    othersAbout(p),
+  );
 };
 
 const timerFired: Handler<'TimerFired'> = (ctx) => {
@@ -322,12 +470,18 @@ const timerFired: Handler<'TimerFired'> = (ctx) => {
     case 'DEPARTURE_GRACE': {
       const p = body.sessionId ? state.participants.get(body.sessionId) : undefined;
       const grace = state.config?.departureTimeoutMs ?? ctx.config.room.departureTimeoutMs;
-      if (p && p.status === 'RECONNECTING' && p.disconnectedAt !== null && now >= p.disconnectedAt + grace) leave(ctx, p, 'DEPARTURE_TIMEOUT');
+      if (p && p.status === 'RECONNECTING' && p.disconnectedAt !== null && now >= p.disconnectedAt + grace)
+        leave(ctx, p, 'DEPARTURE_TIMEOUT');
       return;
     }
     case 'EMPTY_ROOM': {
       const timeout = state.config?.emptyTimeoutMs ?? ctx.config.room.emptyTimeoutMs;
-      if (state.phase === 'open' && state.participants.size === 0 && state.emptySince !== null && now >= state.emptySince + timeout) {
+      if (
+        state.phase === 'open' &&
+        state.participants.size === 0 &&
+        state.emptySince !== null &&
+        now >= state.emptySince + timeout
+      ) {
         d.emit({ type: 'RoomClosed', reason: 'EMPTY_TIMEOUT' }, { type: 'AudienceNone' });
         if (state.sfuWorker) d.toMedia('', { type: 'CloseRoom', reason: 'empty timeout' });
       }
@@ -336,7 +490,16 @@ const timerFired: Handler<'TimerFired'> = (ctx) => {
     case 'EDGE_LIVENESS': {
       for (const p of state.participants.values()) {
         if (p.connection.edgeId === body.edgeId && p.status === 'CONNECTED') {
-          d.emit({ type: 'ParticipantConnectionChanged', sessionId: p.sessionId, identity: p.identity, status: 'RECONNECTING', reason: 'EDGE_LOST' }, othersAbout(p));
+          d.emit(
+            {
+              type: 'ParticipantConnectionChanged',
+              sessionId: p.sessionId,
+              identity: p.identity,
+              status: 'RECONNECTING',
+              reason: 'EDGE_LOST',
+            },
+            othersAbout(p),
+          );
         }
       }
       return;
@@ -352,7 +515,12 @@ const sfuSignal = (ctx: BaseCtx & { readonly body: Body<'SfuSdp'> | Body<'SfuCan
   const base = { type: 'MediaSignal' as const, sessionId: p.sessionId, transport: ctx.body.transport };
   const body =
     ctx.body.type === 'SfuSdp'
-      ? { ...base, kind: ctx.body.sdpType === 'OFFER' ? ('OFFER' as const) : ('ANSWER' as const), sdp: ctx.body.sdp, candidate: null }
+      ? {
+          ...base,
+          kind: ctx.body.sdpType === 'OFFER' ? ('OFFER' as const) : ('ANSWER' as const),
+          sdp: ctx.body.sdp,
+          candidate: null,
+        }
       : ctx.body.candidate
         ? { ...base, kind: 'CANDIDATE' as const, sdp: null, candidate: ctx.body.candidate }
         : { ...base, kind: 'END_OF_CANDIDATES' as const, sdp: null, candidate: null };
@@ -366,11 +534,24 @@ const sfuRoomStatus: Handler<'SfuRoomStatus'> = (ctx) => {
     const previous = d.state.sfuWorker;
     d.emit({ type: 'SfuAssigned', workerId: body.workerId, previousWorkerId: previous }, { type: 'AudienceNone' });
     const hadMedia = [...d.state.participants.values()].some((p) => p.tracks.length > 0 || p.subscriptions.length > 0);
-    if (previous !== null && hadMedia) d.emit({ type: 'MediaReset', reason: `media worker ${previous} was replaced` }, { type: 'AudienceRoom', exclude: [] });
+    if (previous !== null && hadMedia)
+      d.emit(
+        { type: 'MediaReset', reason: `media worker ${previous} was replaced` },
+        { type: 'AudienceRoom', exclude: [] },
+      );
   } else if (body.status === 'REFUSED') {
     for (const p of d.state.participants.values()) {
       if (p.tracks.length > 0 || p.subscriptions.length > 0) {
-        d.emit({ type: 'CommandRejected', commandId: ctx.cmd.commandId, code: body.code ?? 'sfu_unavailable', message: 'no media worker can serve this room', commandType: 'SfuRoomStatus' }, self(p));
+        d.emit(
+          {
+            type: 'CommandRejected',
+            commandId: ctx.cmd.commandId,
+            code: body.code ?? 'sfu_unavailable',
+            message: 'no media worker can serve this room',
+            commandType: 'SfuRoomStatus',
+          },
+          self(p),
+        );
       }
     }
   }
@@ -379,7 +560,16 @@ const sfuRoomStatus: Handler<'SfuRoomStatus'> = (ctx) => {
 const sfuError: Handler<'SfuError'> = (ctx) => {
   const p = ctx.d.state.participants.get(ctx.body.sessionId);
   if (!p) return;
-  ctx.d.emit({ type: 'CommandRejected', commandId: ctx.cmd.commandId, code: ctx.body.code, message: ctx.body.message, commandType: 'SfuError' }, self(p));
+  ctx.d.emit(
+    {
+      type: 'CommandRejected',
+      commandId: ctx.cmd.commandId,
+      code: ctx.body.code,
+      message: ctx.body.message,
+      commandType: 'SfuError',
+    },
+    self(p),
+  );
 };
 
 const ignore = (): void => undefined;

@@ -73,10 +73,22 @@ export class DecisionBuilder {
       );
       audience = sender
         ? { type: 'AudienceSessions', sessionIds: [sender.sessionId] }
-        : { type: 'AudienceConnection', connection: { edgeId: src.edgeId, replySlot: src.replySlot, connectionId: src.connectionId } };
+        : {
+            type: 'AudienceConnection',
+            connection: { edgeId: src.edgeId, replySlot: src.replySlot, connectionId: src.connectionId },
+          };
     }
     this.rejection = { code, message };
-    return this.emit({ type: 'CommandRejected', commandId: this.command.commandId, code, message, commandType: this.command.body.type }, audience);
+    return this.emit(
+      {
+        type: 'CommandRejected',
+        commandId: this.command.commandId,
+        code,
+        message,
+        commandType: this.command.body.type,
+      },
+      audience,
+    );
   }
 
   build(): Decision {

@@ -41,7 +41,11 @@ function withParticipants(state: RoomState, participants: Map<string, Participan
   return { ...state, participants, emptySince: empty ? (state.emptySince ?? at) : null };
 }
 
-function updateParticipant(state: RoomState, sessionId: string, update: (p: ParticipantState) => ParticipantState): RoomState {
+function updateParticipant(
+  state: RoomState,
+  sessionId: string,
+  update: (p: ParticipantState) => ParticipantState,
+): RoomState {
   const p = state.participants.get(sessionId);
   if (!p) return state;
   const participants = new Map(state.participants);
@@ -53,7 +57,11 @@ const EVOLVERS: { readonly [T in RoomEventBody['type']]: Evolver<T> } = {
   RoomOpened: (s, b, e) => ({
     ...s,
     phase: 'open',
-    config: { maxParticipants: b.maxParticipants, emptyTimeoutMs: b.emptyTimeoutMs, departureTimeoutMs: b.departureTimeoutMs },
+    config: {
+      maxParticipants: b.maxParticipants,
+      emptyTimeoutMs: b.emptyTimeoutMs,
+      departureTimeoutMs: b.departureTimeoutMs,
+    },
     participants: new Map(),
     emptySince: e.at,
     sfuWorker: null,
@@ -79,7 +87,12 @@ const EVOLVERS: { readonly [T in RoomEventBody['type']]: Evolver<T> } = {
   },
   JoinAccepted: unchanged,
   ParticipantResumed: (s, b) =>
-    updateParticipant(s, b.sessionId, (p) => ({ ...p, connection: b.connection, status: 'CONNECTED', disconnectedAt: null })),
+    updateParticipant(s, b.sessionId, (p) => ({
+      ...p,
+      connection: b.connection,
+      status: 'CONNECTED',
+      disconnectedAt: null,
+    })),
   ResumeRejected: unchanged,
   ParticipantConnectionChanged: (s, b, e) =>
     updateParticipant(s, b.sessionId, (p) =>
@@ -114,10 +127,16 @@ const EVOLVERS: { readonly [T in RoomEventBody['type']]: Evolver<T> } = {
     })),
   TrackUnpublished: (s, b) => {
     const scoped = `${b.sessionId}/${b.trackId}`;
-    let next = updateParticipant(s, b.sessionId, (p) => ({ ...p, tracks: p.tracks.filter((t) => t.trackId !== b.trackId) }));
+    let next = updateParticipant(s, b.sessionId, (p) => ({
+      ...p,
+      tracks: p.tracks.filter((t) => t.trackId !== b.trackId),
+    }));
     for (const p of next.participants.values()) {
       if (p.subscriptions.includes(scoped)) {
-        next = updateParticipant(next, p.sessionId, (q) => ({ ...q, subscriptions: q.subscriptions.filter((t) => t !== scoped) }));
+        next = updateParticipant(next, p.sessionId, (q) => ({
+          ...q,
+          subscriptions: q.subscriptions.filter((t) => t !== scoped),
+        }));
       }
     }
     return next;

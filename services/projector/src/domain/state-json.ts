@@ -15,6 +15,7 @@ export function stateToJson(state: RoomState): RoomStateJson {
 
 /** Inverse of stateToJson. */
 export function stateFromJson(json: RoomStateJson, format = STATE_FORMAT): RoomState {
-  if (format !== STATE_FORMAT) throw new Error(`unsupported room state format ${format} (this build reads ${STATE_FORMAT})`);
+  if (format !== STATE_FORMAT)
+    throw new Error(`unsupported room state format ${format} (this build reads ${STATE_FORMAT})`);
   return { ...json, participants: new Map(json.participants.map((p) => [p.sessionId, p])) };
 }

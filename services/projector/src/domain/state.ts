@@ -45,11 +45,24 @@ export interface RoomState {
 
 /** The state of a room nobody has used yet. */
 export function initialState(room: string): RoomState {
-  return { room, phase: 'absent', seq: 0, config: null, metadata: '', participants: new Map(), emptySince: null, sfuWorker: null };
+  return {
+    room,
+    phase: 'absent',
+    seq: 0,
+    config: null,
+    metadata: '',
+    participants: new Map(),
+    emptySince: null,
+    sfuWorker: null,
+  };
 }
 
 /** The participant holding this connection, if any. */
-export function participantByConnection(state: RoomState, edgeId: string, connectionId: string): ParticipantState | undefined {
+export function participantByConnection(
+  state: RoomState,
+  edgeId: string,
+  connectionId: string,
+): ParticipantState | undefined {
   for (const p of state.participants.values()) {
     if (p.connection.edgeId === edgeId && p.connection.connectionId === connectionId) return p;
   }

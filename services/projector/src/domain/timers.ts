@@ -17,7 +17,12 @@ export function dueTimers(state: RoomState, config: DeciderConfig): DueTimer[] {
   const grace = state.config?.departureTimeoutMs ?? config.room.departureTimeoutMs;
   for (const p of state.participants.values()) {
     if (p.status === 'RECONNECTING' && p.disconnectedAt !== null) {
-      timers.push({ timer: 'DEPARTURE_GRACE', room: state.room, sessionId: p.sessionId, dueAt: p.disconnectedAt + grace });
+      timers.push({
+        timer: 'DEPARTURE_GRACE',
+        room: state.room,
+        sessionId: p.sessionId,
+        dueAt: p.disconnectedAt + grace,
+      });
     }
   }
   if (state.participants.size === 0 && state.emptySince !== null) {
@@ -29,6 +34,7 @@ export function dueTimers(state: RoomState, config: DeciderConfig): DueTimer[] {
 
 /** Whether any participant of the room is connected through this edge. */
 export function dependsOnEdge(state: RoomState, edgeId: string): boolean {
-  for (const p of state.participants.values()) if (p.connection.edgeId === edgeId && p.status === 'CONNECTED') return true;
+  for (const p of state.participants.values())
+    if (p.connection.edgeId === edgeId && p.status === 'CONNECTED') return true;
   return false;
 }

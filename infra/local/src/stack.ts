@@ -1,0 +1,149 @@
+/**
+ * `npm start`: the whole stack in the foreground. Brings up Kafka and Redis (see ensureInfra),
+ * creates the topics, runs every built service as a child process with prefixed output, and on
+ * Ctrl-C (or when a service dies) stops the services, then the infrastructure it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { ensureInfra, ensureTopics, type Infra } from './index.js';
+import { hideKafkajsTimerWarning, KAFKAJS_WARNING_FLAG } from './node-warnings.js';
+import { REPO_ROOT } from './paths.js';
+import { pollUntil } from './poll.js';
+import { stopGroup } from './proc.js';
+
+/** Services the stack runs, in start order; one not built yet (no dist/main.js) is skipped. */
+const SERVICES = ['edge', 'projector', 'sfu'] as const;
+const CHILD_GRACE_MS = 15_000;
+const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
+
+type Phase = 'starting' | 'running' | 'stopping';
+let phase: Phase = 'starting';
+let infraReady: Promise<Infra> | undefined;
+const children = new Map<string, ChildProcess>();
+let finish: (code: number) => void = () => undefined;
+const finished = new Promise<number>((resolve) => (finish = resolve));
+
+const tty = process.stdout.isTTY;
+const say = (line: string): void => console.log(tty ? `\x1b[1m[stack]\x1b[0m ${line}` : `[stack] ${line}`);
+
+/** EDGE_PORT, validated like every other config value: a bad one names the variable. */
+function edgePort(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.EDGE_PORT ?? '8080';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535)
+    throw new Error(`EDGE_PORT must be a port number 1-65535, got ${JSON.stringify(raw)}`);
+  return port;
+}
+
+function pipeLines(name: string, index: number, stream: NodeJS.ReadableStream): void {
+  const label = name.padEnd(Math.max(...SERVICES.map((s) => s.length)));
+  const prefix = tty ? `${COLORS[index % COLORS.length]}${label}\x1b[0m │ ` : `${label} │ `;
+  createInterface({ input: stream }).on('line', (line) => console.log(prefix + line));
+}
+
+function startService(name: string, index: number, env: NodeJS.ProcessEnv): void {
+  const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+  // Own process group: the supervisor decides when a service stops (after infra, never before).
+  const child = spawn(process.execPath, [KAFKAJS_WARNING_FLAG, main], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.set(name, child);
+  pipeLines(name, index, child.stdout);
+  pipeLines(name, index, child.stderr);
+  child.on('exit', (code, signal) => {
+    if (phase === 'stopping') return;
+    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping the stack`);
+    void shutdown(1);
+  });
+}
+
+async function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (phase === 'stopping') return;
+  phase = 'stopping';
+  try {
+    const running = [...children].filter(([, child]) => child.exitCode === null && child.signalCode === null);
+    if (running.length > 0) say(`stopping ${running.map(([name]) => name).join(', ')}`);
+    await Promise.all(
+      running.flatMap(([, child]) => (child.pid === undefined ? [] : [stopGroup(child.pid, CHILD_GRACE_MS)])),
+    );
+    // Started infrastructure is stopped even when Ctrl-C came while it was still starting.
+    const infra = await infraReady?.catch(() => undefined);
+    await infra?.stop();
+  } catch (error) {
+    say(`error while stopping: ${(error as Error).message}`);
+    code = code || 1;
+  }
+  say('stopped');
+  finish(code);
+}
+
+async function start(): Promise<void> {
+  const port = edgePort();
+  infraReady = ensureInfra({ log: (line) => say(line) });
+  const infra = await infraReady;
+  if (phase !== 'starting') return;
+  say(
+    `Kafka ${infra.kafkaBrokers.join(',')} (${infra.source.kafka}) · Redis ${infra.redisUrl} (${infra.source.redis})`,
+  );
+  const reports = await ensureTopics({ brokers: infra.kafkaBrokers });
+  const bad = reports.filter((r) => r.status === 'mismatch');
+  if (bad.length > 0)
+    throw new Error(`topics differ from the catalogue: ${bad.map((r) => `${r.name} ${r.detail ?? ''}`).join('; ')}`);
+  say(`topics ready (${reports.filter((r) => r.status === 'created').length} created, ${reports.length} total)`);
+  if (phase !== 'starting') return;
+
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    REDIS_URL: infra.redisUrl,
+    EDGE_PORT: String(port),
+  };
+  const built = SERVICES.filter((name) => existsSync(join(REPO_ROOT, 'services', name, 'dist', 'main.js')));
+  const missing = SERVICES.filter((name) => !built.includes(name));
+  if (missing.length > 0) say(`not built yet, skipped: ${missing.join(', ')}`);
+  built.forEach((name, i) => startService(name, i, env));
+  phase = 'running';
+
+  if (built.includes('edge')) {
+    await pollUntil(`edge on port ${port}`, () => portAccepts(port), {
+      timeoutMs: 60_000,
+      abortReason: () => (phase === 'running' ? undefined : 'stack is stopping'),
+    });
+    say(
+      `ready: WebSocket ${tty ? '\x1b[1m' : ''}ws://127.0.0.1:${port}/ws${tty ? '\x1b[0m' : ''} · Ctrl-C stops everything`,
+    );
+  } else {
+    say('no edge built yet, so no WebSocket endpoint; infrastructure is up · Ctrl-C stops everything');
+  }
+}
+
+hideKafkajsTimerWarning();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (phase === 'stopping') say('already stopping…');
+    else say(`${signal}: stopping`);
+    void shutdown(0);
+  });
+}
+start().catch(async (error: unknown) => {
+  if (phase === 'stopping') return;
+  say(`error: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+});
+// Signal handlers alone do not keep Node alive: without built services the stack would just exit.
+const keepAlive = setInterval(() => undefined, 1 << 30);
+process.exitCode = await finished;
+clearInterval(keepAlive);

@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+// Tiers are visible in file names and each runs alone: `vitest run --project unit|int|e2e`.
+const exclude = ['**/node_modules/**', '**/dist/**', '.local/**', 'coverage/**'];
+const infraSetup = ['test/setup/global-infra.ts'];
+// kafkajs 2.2.4 triggers a harmless Node 24 warning on every connection (tulios/kafkajs#1751).
+const execArgv = ['--disable-warning=TimeoutNegativeWarning'];
+
+export default defineConfig({
+  test: {
+    // Stopping the broker a test run started takes a few seconds.
+    teardownTimeout: 60_000,
+    projects: [
+      {
+        test: { name: 'unit', include: ['**/*.unit.test.ts'], exclude },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['**/*.int.test.ts'],
+          exclude,
+          globalSetup: infraSetup,
+          pool: 'forks',
+          execArgv,
+          // Real Kafka: group joins, transactions and topic creation take seconds, not milliseconds.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          exclude,
+          globalSetup: infraSetup,
+          pool: 'forks',
+          execArgv,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
