@@ -8,8 +8,6 @@ cd "$root"
 
 node_bin="$(bash infra/toolchain/ensure-node.sh)"
 export PATH="$node_bin:$PATH"
-# Native addons (if any) must build against Node 24's headers, not a host nodedir.
-export npm_config_nodedir="$(dirname "$node_bin")"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
 # Install dependencies when package-lock.json changed since the last install. A lock keeps two
@@ -21,7 +19,8 @@ exec 9>.local/install.lock
 flock 9
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[run] installing dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # Native addons (if any) must build against Node 24's headers, not a host nodedir.
+  npm_config_nodedir="$(dirname "$node_bin")" npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
 flock -u 9

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AvroCodec, SchemaSet, topicName, type Command, type CommandBody, type Delivery, type RoomEvent } from '@sig/schemas';
+import {
+  AvroCodec,
+  SchemaSet,
+  topicName,
+  type Command,
+  type CommandBody,
+  type Delivery,
+  type RoomEvent,
+} from '@sig/schemas';
 import { randomTopicPrefix } from '../support/ids.js';
 import { testInfra } from '../support/infra.js';
 import { createTopics, deleteTopics } from '../support/kafka.js';
@@ -17,7 +25,14 @@ const schemas = SchemaSet.load();
 const commandCodec = new AvroCodec(schemas, 'signal.Command');
 const deliveryCodec = new AvroCodec(schemas, 'signal.Delivery');
 const eventCodec = new AvroCodec(schemas, 'signal.RoomEvent');
-const grants = { roomJoin: true, roomAdmin: false, canPublish: true, canSubscribe: true, canPublishData: true, hidden: false };
+const grants = {
+  roomJoin: true,
+  roomAdmin: false,
+  canPublish: true,
+  canSubscribe: true,
+  canPublishData: true,
+  hidden: false,
+};
 
 /** What one simulated client received, in order. */
 class Inbox {
@@ -62,7 +77,13 @@ describe('room projector (real Kafka, real process)', () => {
     return {
       connectionId,
       inbox: () => inboxes.get(connectionId)!,
-      command: (room: string, body: CommandBody): Command => ({ commandId: randomUUID(), room, receivedAt: Date.now(), source: source(randomUUID()), body }),
+      command: (room: string, body: CommandBody): Command => ({
+        commandId: randomUUID(),
+        room,
+        receivedAt: Date.now(),
+        source: source(randomUUID()),
+        body,
+      }),
     };
   };
 
@@ -78,7 +99,11 @@ describe('room projector (real Kafka, real process)', () => {
 
   beforeAll(async () => {
     await createTopics(prefix);
-    kafka = new kafkajs.Kafka({ brokers: testInfra().kafkaBrokers, clientId: 'projector-test', logLevel: kafkajs.logLevel.NOTHING });
+    kafka = new kafkajs.Kafka({
+      brokers: testInfra().kafkaBrokers,
+      clientId: 'projector-test',
+      logLevel: kafkajs.logLevel.NOTHING,
+    });
     producer = kafka.producer({ idempotent: true, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
     await producer.connect();
     deliveries = kafka.consumer({ groupId: `${prefix}edges-view`, maxWaitTimeInMs: 50, readUncommitted: false });
@@ -87,7 +112,8 @@ describe('room projector (real Kafka, real process)', () => {
     await deliveries.run({
       eachMessage: async ({ message }) => {
         const d: Delivery = deliveryCodec.decode(message.value!);
-        for (const id of d.connectionIds) for (const bytes of d.events) inboxes.get(id)?.events.push(eventCodec.decode(bytes));
+        for (const id of d.connectionIds)
+          for (const bytes of d.events) inboxes.get(id)?.events.push(eventCodec.decode(bytes));
         await Promise.resolve();
       },
     });
@@ -106,16 +132,27 @@ describe('room projector (real Kafka, real process)', () => {
     const [a, b, c] = [client('alice', 1), client('bob', 2), client('carol', 3)];
     await send([a.command(room, { type: 'Join', metadata: '', resume: null })]);
     await waitFor(() => a.inbox().events.some((e) => e.body.type === 'JoinAccepted'), { message: 'alice joined' });
-    await send([b.command(room, { type: 'Join', metadata: '', resume: null }), c.command(room, { type: 'Join', metadata: '', resume: null })]);
+    await send([
+      b.command(room, { type: 'Join', metadata: '', resume: null }),
+      c.command(room, { type: 'Join', metadata: '', resume: null }),
+    ]);
     await waitFor(() => c.inbox().events.some((e) => e.body.type === 'JoinAccepted'), { message: 'carol joined' });
-    const messages = Array.from({ length: 30 }, (_, i) => [a, b, c][i % 3]!.command(room, { type: 'SendData', to: [], payload: `m${i}`, topic: null }));
+    const messages = Array.from({ length: 30 }, (_, i) =>
+      [a, b, c][i % 3]!.command(room, { type: 'SendData', to: [], payload: `m${i}`, topic: null }),
+    );
     await send(messages);
-    await waitFor(() => [a, b, c].every((x) => x.inbox().events.filter((e) => e.body.type === 'DataRelayed').length >= 20), {
-      message: 'every client received the 20 messages of the two others',
-    });
+    await waitFor(
+      () => [a, b, c].every((x) => x.inbox().events.filter((e) => e.body.type === 'DataRelayed').length >= 20),
+      {
+        message: 'every client received the 20 messages of the two others',
+      },
+    );
     // Everyone saw the shared facts in the same order: compare the data messages' global order.
     const order = (x: typeof a) =>
-      x.inbox().events.filter((e) => e.body.type === 'DataRelayed').map((e) => e.seq);
+      x
+        .inbox()
+        .events.filter((e) => e.body.type === 'DataRelayed')
+        .map((e) => e.seq);
     for (const x of [a, b, c]) {
       const seqs = x.inbox().seqs();
       expect(seqs).toEqual([...seqs].sort((p, q) => p - q));
@@ -125,7 +162,9 @@ describe('room projector (real Kafka, real process)', () => {
     expect(all.size).toBe(30);
     // No client sees `left` before `joined`: bob leaves; alice saw bob's join first.
     await send([b.command(room, { type: 'Leave' })]);
-    await waitFor(() => a.inbox().events.some((e) => e.body.type === 'ParticipantLeft'), { message: 'alice saw bob leave' });
+    await waitFor(() => a.inbox().events.some((e) => e.body.type === 'ParticipantLeft'), {
+      message: 'alice saw bob leave',
+    });
     const types = a.inbox().events.map((e) => e.body.type);
     expect(types.lastIndexOf('ParticipantJoined')).toBeLessThan(types.indexOf('ParticipantLeft'));
   });
@@ -136,18 +175,26 @@ describe('room projector (real Kafka, real process)', () => {
     await send([sender, r1, r2].map((x) => x.command(room, { type: 'Join', metadata: '', resume: null })));
     await waitFor(() => r2.inbox().events.some((e) => e.body.type === 'JoinAccepted'), { message: 'all joined' });
     const N = 10_000;
-    const burst = Array.from({ length: N }, (_, i) => sender.command(room, { type: 'SendData', to: [], payload: String(i), topic: null }));
+    const burst = Array.from({ length: N }, (_, i) =>
+      sender.command(room, { type: 'SendData', to: [], payload: String(i), topic: null }),
+    );
     const received = (x: typeof r1) => x.inbox().events.filter((e) => e.body.type === 'DataRelayed');
     const sending = send(burst);
     // Kill mid-burst, once the projector demonstrably started on it.
-    await waitFor(() => r1.inbox().events.filter((e) => e.body.type === 'DataRelayed').length > 500, { timeoutMs: 30_000, message: 'burst under way' });
+    await waitFor(() => r1.inbox().events.filter((e) => e.body.type === 'DataRelayed').length > 500, {
+      timeoutMs: 30_000,
+      message: 'burst under way',
+    });
     await projectors[0]!.kill();
     const atKill = received(r1).length;
     await sending;
     projectors.push(await ServiceProcess.start('projector', env()));
     // The crash happened mid-burst: the restarted projector had work left to do.
     expect(atKill).toBeLessThan(N);
-    await waitFor(() => received(r1).length >= N && received(r2).length >= N, { timeoutMs: 120_000, message: `both recipients received ${N} messages` });
+    await waitFor(() => received(r1).length >= N && received(r2).length >= N, {
+      timeoutMs: 120_000,
+      message: `both recipients received ${N} messages`,
+    });
     for (const x of [r1, r2]) {
       const payloads = received(x).map((e) => (e.body.type === 'DataRelayed' ? e.body.payload : ''));
       expect(payloads.length).toBe(N); // nothing duplicated
@@ -165,15 +212,26 @@ describe('room projector (real Kafka, real process)', () => {
     const joined = bob.inbox().events.find((e) => e.body.type === 'JoinAccepted')!;
     const bobSession = joined.body.type === 'JoinAccepted' ? joined.body.self.sessionId : '';
     // A long history: enough events for several snapshot rounds.
-    await send(Array.from({ length: 600 }, (_, i) => alice.command(room, { type: 'SendData', to: [], payload: `h${i}`, topic: null })));
-    await waitFor(() => bob.inbox().events.filter((e) => e.body.type === 'DataRelayed').length === 600, { timeoutMs: 30_000, message: 'bob got the history' });
+    await send(
+      Array.from({ length: 600 }, (_, i) =>
+        alice.command(room, { type: 'SendData', to: [], payload: `h${i}`, topic: null }),
+      ),
+    );
+    await waitFor(() => bob.inbox().events.filter((e) => e.body.type === 'DataRelayed').length === 600, {
+      timeoutMs: 30_000,
+      message: 'bob got the history',
+    });
     const lastSeq = bob.inbox().events.at(-1)!.seq;
 
     // Bob's socket dies (unclean); alice keeps talking while he is away.
     await send([bob.command(room, { type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false })]);
-    const missed = Array.from({ length: 25 }, (_, i) => alice.command(room, { type: 'SendData', to: [], payload: `missed${i}`, topic: null }));
+    const missed = Array.from({ length: 25 }, (_, i) =>
+      alice.command(room, { type: 'SendData', to: [], payload: `missed${i}`, topic: null }),
+    );
     await send(missed);
-    await waitFor(() => alice.inbox().events.some((e) => e.body.type === 'ParticipantConnectionChanged'), { message: 'alice saw bob reconnecting' });
+    await waitFor(() => alice.inbox().events.some((e) => e.body.type === 'ParticipantConnectionChanged'), {
+      message: 'alice saw bob reconnecting',
+    });
 
     // Restart every projector: the new one must rebuild before serving the resume.
     const before = projectors.splice(0);
@@ -184,7 +242,10 @@ describe('room projector (real Kafka, real process)', () => {
     // Bob resumes on another edge with the last sequence he saw.
     const bobAgain = client('bob2', 22, 'conn-bob2-resumed');
     await send([bobAgain.command(room, { type: 'Join', metadata: '', resume: { sessionId: bobSession, lastSeq } })]);
-    await waitFor(() => bobAgain.inbox().events.some((e) => e.body.type === 'ParticipantResumed'), { timeoutMs: 60_000, message: 'bob resumed' });
+    await waitFor(() => bobAgain.inbox().events.some((e) => e.body.type === 'ParticipantResumed'), {
+      timeoutMs: 60_000,
+      message: 'bob resumed',
+    });
     const got = bobAgain.inbox().events;
     const payloads = got.flatMap((e) => (e.body.type === 'DataRelayed' ? [e.body.payload] : []));
     expect(payloads).toEqual(missed.map((_, i) => `missed${i}`)); // exactly the missed ones, in order

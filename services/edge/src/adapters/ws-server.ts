@@ -1,0 +1,197 @@
+/**
+ * uWebSockets.js transport: the upgrade handshake, frames in, frames out, closes. Policy lives in
+ * the gateway; this file only honours uWS' rules:
+ * - request headers live only until the handler returns or awaits: copy them first;
+ * - an async upgrade must register `onAborted` and must not touch `res` after an abort;
+ * - writes after an await go inside `res.cork`;
+ * - a frame above `maxPayloadLength` is dropped by uWS with a bare TCP close (no close code), so
+ *   uWS' cap is set above the protocol cap: frames between the two get a proper 1009 from the
+ *   gateway, and only absurd frames (over twice the cap) meet the bare close.
+ */
+import uWS from 'uWebSockets.js';
+import type { Logger } from '@sig/runtime';
+import type { AdmittedClient, ClientSocket, Connection, SendStatus } from '../gateway/connection.js';
+import type { Reservation } from '../gateway/registry.js';
+import { STATUS_TEXT, type UpgradeDecision, type UpgradeRequest } from '../gateway/upgrade-gate.js';
+
+/** What the transport calls; implemented by the gateway. */
+export interface WsHandlers {
+  decide(req: UpgradeRequest): Promise<UpgradeDecision>;
+  release(reservation: Reservation): void;
+  open(socket: ClientSocket, client: AdmittedClient, reservation: Reservation): Connection;
+  frame(conn: Connection, data: ArrayBuffer, isBinary: boolean): void;
+  closed(conn: Connection, code: number): void;
+}
+
+export interface WsServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The protocol's frame cap; uWS' own cap is set above it (see the module comment). */
+  readonly maxMessageBytes: number;
+  readonly sendBufferMaxBytes: number;
+  readonly logger: Logger;
+}
+
+interface UserData {
+  client?: AdmittedClient;
+  reservation?: Reservation;
+  conn?: Connection;
+}
+
+const SEND_STATUS: readonly SendStatus[] = ['backpressure', 'ok', 'dropped'];
+
+/** The client WebSocket server. */
+export class WsServer {
+  readonly #app: uWS.TemplatedApp;
+  #listen: uWS.us_listen_socket | undefined;
+  #port = -1;
+
+  constructor(
+    private readonly o: WsServerOptions,
+    private readonly h: WsHandlers,
+  ) {
+    this.#app = uWS
+      .App()
+      .ws<UserData>('/ws', {
+        maxPayloadLength: Math.max(2 * o.maxMessageBytes, o.maxMessageBytes + 64 * 1024),
+        maxBackpressure: o.sendBufferMaxBytes,
+        // We close slow consumers ourselves, with 4004: uWS would close without a code.
+        closeOnBackpressureLimit: 0,
+        // Liveness is the app-level heartbeat (sweeper); uWS timers would close without our codes.
+        idleTimeout: 0,
+        sendPingsAutomatically: false,
+        compression: uWS.DISABLED,
+        upgrade: (res, req, context) => this.#upgrade(res, req, context),
+        open: (ws) => {
+          const data = ws.getUserData();
+          data.conn = this.h.open(socketOf(ws), data.client!, data.reservation!);
+        },
+        message: (ws, message, isBinary) => {
+          const conn = ws.getUserData().conn;
+          if (conn !== undefined) this.h.frame(conn, message, isBinary);
+        },
+        close: (ws, code) => {
+          const conn = ws.getUserData().conn;
+          if (conn === undefined) return;
+          conn.markClosed();
+          this.h.closed(conn, code);
+        },
+      })
+      .any('/*', (res) => {
+        res.writeStatus('426 Upgrade Required').writeHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            type: 'error',
+            code: 'bad_request',
+            message: 'connect with a WebSocket to /ws',
+            retriable: false,
+          }),
+        );
+      });
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#app.listen(this.o.host, this.o.port, (socket) => {
+        if (socket === false) {
+          reject(new Error(`cannot listen on ${this.o.host}:${this.o.port}`));
+          return;
+        }
+        this.#listen = socket;
+        this.#port = uWS.us_socket_local_port(socket);
+        resolve(this.#port);
+      });
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Stops accepting TCP connections; open sockets stay. Idempotent. */
+  stopListening(): void {
+    if (this.#listen === undefined) return;
+    uWS.us_listen_socket_close(this.#listen);
+    this.#listen = undefined;
+  }
+
+  /** Closes everything, including open sockets (after the drain has closed them properly). */
+  close(): void {
+    this.stopListening();
+    this.#app.close();
+  }
+
+  #upgrade(res: uWS.HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    // Everything from `req` must be read now: it is invalid after the first await.
+    const request: UpgradeRequest = {
+      authorization: req.getHeader('authorization'),
+      protocol: req.getHeader('sec-websocket-protocol'),
+      origin: req.getHeader('origin'),
+      query: req.getQuery() ?? '',
+      ip: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    };
+    const key = req.getHeader('sec-websocket-key');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.h.decide(request).then(
+      (decision) => {
+        if (aborted) {
+          if (decision.accept) this.h.release(decision.reservation);
+          return;
+        }
+        if (!decision.accept) {
+          res.cork(() => {
+            res
+              .writeStatus(`${decision.status} ${STATUS_TEXT[decision.status] ?? 'Error'}`)
+              .writeHeader('content-type', 'application/json')
+              .writeHeader('cache-control', 'no-store')
+              .end(decision.body, true);
+          });
+          return;
+        }
+        const data: UserData = { client: decision.client, reservation: decision.reservation };
+        res.cork(() => res.upgrade(data, key, decision.subprotocol, extensions, context));
+      },
+      (err: unknown) => {
+        this.o.logger.error({ err }, 'upgrade handler failed');
+        if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end(undefined, true));
+      },
+    );
+  }
+}
+
+function socketOf(ws: uWS.WebSocket<UserData>): ClientSocket {
+  let open = true;
+  return {
+    send(text) {
+      if (!open) return 'closed';
+      try {
+        return SEND_STATUS[ws.send(text, false)] ?? 'ok';
+      } catch {
+        // uWS throws on a socket that already closed.
+        open = false;
+        return 'closed';
+      }
+    },
+    bufferedAmount() {
+      try {
+        return open ? ws.getBufferedAmount() : 0;
+      } catch {
+        return 0;
+      }
+    },
+    end(code, reason) {
+      if (!open) return;
+      open = false;
+      try {
+        ws.end(code, reason);
+      } catch {
+        // Already closed by the peer in the same tick: the close handler has run or will run.
+      }
+    },
+  };
+}

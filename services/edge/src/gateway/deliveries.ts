@@ -1,0 +1,117 @@
+/**
+ * Routes delivery records from this edge's reply slot to its sockets: decode the Delivery, drop
+ * it if it is for another edge sharing the slot, decode each room event once, then render and
+ * send per listed connection. Records that cannot be decoded are dead-lettered, never retried
+ * forever and never silently lost.
+ */
+import { ATTR, SPAN, extractTraceContext, msToSeconds, withSpan, type Logger } from '@sig/runtime';
+import { SchemaDecodeError, type AvroCodec, type RoomEvent } from '@sig/schemas';
+import { applyGrants } from '../domain/grants.js';
+import { renderDelivery, type JoinExtras, type RenderOutcome } from '../domain/render.js';
+import type { DeliveryRecord } from '../adapters/delivery-consumer.js';
+import type { EdgeMetrics } from '../adapters/metrics.js';
+import type { Connection } from './connection.js';
+import type { ConnectionRegistry } from './registry.js';
+
+export interface DeliveryRouterDeps {
+  readonly edgeId: string;
+  readonly deliveryCodec: AvroCodec<'signal.Delivery'>;
+  readonly eventCodec: AvroCodec<'signal.RoomEvent'>;
+  readonly registry: ConnectionRegistry;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  /** `joined` extras for a connection (fresh TURN credentials for its identity). */
+  readonly joinExtras: (conn: Connection) => JoinExtras;
+  /** Where undecodable records go (signal.dead-letters). */
+  readonly deadLetter: (record: DeliveryRecord, error: SchemaDecodeError) => void;
+  readonly now?: () => number;
+}
+
+export class DeliveryRouter {
+  readonly #d: DeliveryRouterDeps;
+  readonly #now: () => number;
+
+  constructor(deps: DeliveryRouterDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Handles one record of the reply slot (synchronously: sends are non-blocking). */
+  onRecord(record: DeliveryRecord): void {
+    const { metrics, logger } = this.#d;
+    let delivery;
+    try {
+      delivery = this.#d.deliveryCodec.decode(record.value);
+    } catch (error) {
+      return this.#undecodable(record, error);
+    }
+    if (delivery.edgeId !== this.#d.edgeId) {
+      metrics.deliveriesDropped.inc({ reason: 'other_edge' });
+      return;
+    }
+    const events: RoomEvent[] = [];
+    let failure: unknown;
+    for (const bytes of delivery.events) {
+      try {
+        events.push(this.#d.eventCodec.decode(bytes));
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    // The rest of the batch is still delivered: the client sees the seq gap and can resume.
+    if (failure !== undefined) this.#undecodable(record, failure);
+    const decidedAt = new Map(events.map((e) => [e.seq, e.at]));
+    const parent = extractTraceContext(record.headers);
+    withSpan(
+      SPAN.edgeDeliver,
+      { [ATTR.signalRoom]: delivery.room, [ATTR.messagingKafkaOffset]: record.offset },
+      () => {
+        for (const connectionId of delivery.connectionIds) {
+          const conn = this.#d.registry.get(connectionId);
+          if (conn === undefined || !conn.isOpen) {
+            metrics.deliveriesDropped.inc({ reason: 'unknown_connection' });
+            continue;
+          }
+          this.#deliver(conn, events, delivery.kind, decidedAt);
+        }
+      },
+      { parent },
+    );
+    logger.trace(
+      { room: delivery.room, events: events.length, connections: delivery.connectionIds.length },
+      'delivery routed',
+    );
+  }
+
+  #deliver(
+    conn: Connection,
+    events: readonly RoomEvent[],
+    kind: 'LIVE' | 'RESUME' | 'UNKNOWN',
+    decidedAt: ReadonlyMap<number, number>,
+  ): void {
+    const outcome: RenderOutcome = renderDelivery(
+      events,
+      kind,
+      { identity: conn.identity, sessionId: conn.sessionId },
+      {
+        joinExtras: () => this.#d.joinExtras(conn),
+      },
+    );
+    const now = this.#now();
+    for (const message of outcome.messages) {
+      if (!conn.send(message)) return;
+      const at = 'seq' in message && message.seq !== undefined ? decidedAt.get(message.seq) : undefined;
+      if (at !== undefined) this.#d.metrics.relayLatency.observe({ type: message.type }, msToSeconds(now - at));
+    }
+    conn.sessionId = outcome.sessionId;
+    if (outcome.grants !== undefined) conn.video = applyGrants(conn.video, outcome.grants);
+    if (outcome.leftRoom) conn.room = null;
+    if (outcome.close !== undefined) conn.close(outcome.close);
+  }
+
+  #undecodable(record: DeliveryRecord, error: unknown): void {
+    this.#d.metrics.deliveriesDropped.inc({ reason: 'undecodable' });
+    this.#d.logger.error({ err: error, offset: record.offset }, 'undecodable delivery record');
+    if (error instanceof SchemaDecodeError) this.#d.deadLetter(record, error);
+  }
+}

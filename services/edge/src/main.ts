@@ -1,0 +1,139 @@
+/**
+ * Composition root of the edge: parse the configuration, start telemetry (before any Kafka
+ * client exists), build the adapters, start the edge, and turn SIGTERM/SIGINT into a drain that
+ * ends the process within DRAIN_TIMEOUT whatever happens.
+ */
+import { createAdminServer, createKafka, createLogger, createRedis, startTelemetry, type Logger } from '@sig/runtime';
+import { SchemaSet, topicName } from '@sig/schemas';
+import type { Kafka } from 'kafkajs';
+import { loadEdgeConfig, type EdgeConfig } from './config.js';
+import { defaultReplySlot } from './domain/reply-slot.js';
+import { TokenVerifier } from './adapters/auth.js';
+import { createEdgeMetrics } from './adapters/metrics.js';
+import { Edge } from './gateway/edge.js';
+
+/** Client-level Kafka retries: fail a connect within a few seconds so clients hear back quickly. */
+const EDGE_KAFKA_RETRY = { initialRetryTime: 100, maxRetryTime: 1000, retries: 5 };
+
+async function main(): Promise<void> {
+  hideKafkajsTimerWarning();
+  let config: EdgeConfig;
+  try {
+    config = loadEdgeConfig();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  // The edge injects trace headers per record itself: kafkajs auto-instrumentation would
+  // overwrite them with the context of the batch send, cutting each message's trace.
+  const telemetry = startTelemetry({ serviceName: 'edge', instanceId: config.edgeId, instrumentKafka: false });
+  const logger = createLogger({
+    service: 'edge',
+    instance: config.edgeId,
+    level: config.log.level,
+    pretty: config.log.pretty,
+  });
+  if (config.jwt.devSecret) logger.warn('JWT_SECRET is not set: using the development secret (never in production)');
+
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId ?? `edge-${config.edgeId}`,
+    logger,
+    retry: EDGE_KAFKA_RETRY,
+  });
+  const metrics = createEdgeMetrics();
+  // Assigned once the adapters exist; the admin server and signal handlers read it before that.
+  let edge: Edge | undefined = undefined;
+  const admin = createAdminServer({
+    host: config.adminHost,
+    port: config.adminPort,
+    registry: metrics.registry,
+    readiness: () => edge?.readiness() ?? { ready: false, reasons: ['starting'] },
+    logger: logger.child({ component: 'admin' }),
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    // The guarantee: whatever hangs below, the process is gone at the drain deadline.
+    setTimeout(() => {
+      logger.error({ drainTimeoutMs: config.drainTimeout }, 'drain deadline reached: exiting');
+      process.exit(1);
+    }, config.drainTimeout);
+    void (async () => {
+      await edge?.drain(signal).catch((err: unknown) => logger.error({ err }, 'drain failed'));
+      await admin.close().catch(() => undefined);
+      await Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, 500))]).catch(
+        () => undefined,
+      );
+      logger.info({ signal }, 'edge stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  const adminAddress = await admin.listen();
+  const replySlot = await resolveReplySlot(kafka, config, logger);
+  const redis = createRedis(config.redis.url, logger, { connectionName: `edge-${config.edgeId}` });
+  const verifier = await TokenVerifier.create({
+    secret: config.jwt.secret,
+    jwksFile: config.jwt.jwksFile,
+    jwksUrl: config.jwt.jwksUrl,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    logger: logger.child({ component: 'auth' }),
+  });
+  edge = new Edge({ config, replySlot, kafka, redis, verifier, schemas: SchemaSet.load(), metrics, logger });
+  if (stopping) return;
+  await edge.start();
+  logger.info(
+    { edgeId: config.edgeId, replySlot, host: config.host, port: edge.port, adminPort: adminAddress.port },
+    'edge ready',
+  );
+}
+
+/** EDGE_REPLY_SLOT, or the hash of the edge id over the deliveries topic's actual partition count. */
+async function resolveReplySlot(kafka: Kafka, config: EdgeConfig, logger: Logger): Promise<number> {
+  const topic = topicName('deliveries', config.kafka.topicPrefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions.length ?? 0;
+    if (partitions === 0)
+      throw new Error(`topic ${topic} does not exist (create the catalogue topics first: npm run topics)`);
+    if (config.replySlot !== undefined && config.replySlot >= partitions) {
+      throw new Error(`EDGE_REPLY_SLOT=${config.replySlot} but ${topic} has ${partitions} partitions`);
+    }
+    const slot = config.replySlot ?? defaultReplySlot(config.edgeId, partitions);
+    logger.debug({ topic, partitions, slot }, 'reply slot resolved');
+    return slot;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * kafkajs 2.2.4 arms a timer with a negative delay on every connection (tulios/kafkajs#1751);
+ * Node 24 warns each time although Node clamps it to 1 ms. Drop only that warning.
+ */
+function hideKafkajsTimerWarning(): void {
+  const defaults = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const listener of defaults) listener(warning);
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `edge failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
