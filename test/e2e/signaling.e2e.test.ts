@@ -115,3 +115,50 @@ describe('signaling through edges and projector', () => {
     expect(dataPayloads(resumed).filter((p) => p === 'after')).toHaveLength(1);
   });
 });
+
+describe('edge loss detected through liveness', () => {
+  let fx: EdgeFixture;
+  let projector: ServiceProcess;
+  const edges: EdgeProcess[] = [];
+
+  beforeAll(async () => {
+    fx = await edgeFixture();
+    projector = await ServiceProcess.start('projector', {
+      ...fx.env(),
+      ROOM_DEPARTURE_TIMEOUT: '1500ms',
+      EDGE_LIVENESS_GRACE: '10m',
+    });
+    for (const id of ['edge-stays', 'edge-dies'])
+      edges.push(await startEdge(fx.env({ EDGE_ID: id, EDGE_LIVENESS_INTERVAL: '300ms' })));
+  });
+
+  afterAll(async () => {
+    await killAll(edges);
+    await projector?.kill();
+    await fx?.dispose();
+  });
+
+  it('participants of a dead edge go reconnecting, then leave with departure_timeout; others are told in order', async () => {
+    const room = randomId('room');
+    const stays = await TestClient.connect(edges[0]!.url(), { headers: bearer(await token({ sub: 'stays' })) });
+    const goner = await TestClient.connect(edges[1]!.url(), { headers: bearer(await token({ sub: 'goner' })) });
+    for (const c of [stays, goner]) {
+      c.send({ type: 'join', id: 'j', room });
+      await c.take((m) => m.type === 'joined', 'joined', 20_000);
+    }
+    const killedAt = Date.now();
+    await edges[1]!.stop('SIGKILL');
+    const reconnecting = await stays.take(
+      (m) => m.type === 'participant_updated' && m['status'] === 'reconnecting',
+      'goner reconnecting',
+      15_000,
+    );
+    const left = await stays.take((m) => m.type === 'participant_left', 'goner left', 15_000);
+    expect(reconnecting['identity']).toBe('goner');
+    expect(left).toMatchObject({ identity: 'goner', reason: 'departure_timeout' });
+    expect(seqOf(left)).toBeGreaterThan(seqOf(reconnecting));
+    // Detection (3 missed 300 ms beats) plus the 1.5 s grace, with room for scheduling.
+    expect(Date.now() - killedAt).toBeLessThan(8000);
+    stays.close();
+  });
+});

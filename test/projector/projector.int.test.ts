@@ -259,4 +259,44 @@ describe('room projector (real Kafka, real process)', () => {
     expect(tail).toBeGreaterThan(0);
     expect(tail + full).toBeLessThan(1000);
   });
+
+  it('an undecodable command lands in the dead-letter topic with its reason, and consumption continues', async () => {
+    const room = `dlq-${randomUUID()}`;
+    const someone = client('dlq-user', 30);
+    const unknownSchema = Buffer.concat([
+      Buffer.from([0xc3, 0x01]),
+      Buffer.from('0123456789abcdef', 'hex'),
+      Buffer.from([2, 4, 6]),
+    ]);
+    await producer.send({
+      topic: topicName('commands', prefix),
+      acks: -1,
+      messages: [
+        { key: room, value: unknownSchema },
+        { key: room, value: Buffer.from('{"not":"avro"}') },
+      ],
+    });
+    await send([someone.command(room, { type: 'Join', metadata: '', resume: null })]);
+    await waitFor(() => someone.inbox().events.some((e) => e.body.type === 'JoinAccepted'), {
+      message: 'the valid command after the bad ones was processed',
+    });
+
+    const dlqCodec = new AvroCodec(schemas, 'signal.DeadLetter');
+    const letters: Array<ReturnType<typeof dlqCodec.decode>> = [];
+    const dlq = kafka.consumer({ groupId: `${prefix}dlq-reader`, maxWaitTimeInMs: 50 });
+    await dlq.connect();
+    await dlq.subscribe({ topic: topicName('deadLetters', prefix), fromBeginning: true });
+    await dlq.run({ eachMessage: async ({ message }) => void letters.push(dlqCodec.decode(message.value!)) });
+    try {
+      await waitFor(() => letters.filter((l) => l.key?.toString() === room).length === 2, {
+        message: 'two dead letters for the room',
+      });
+    } finally {
+      await dlq.disconnect();
+    }
+    const mine = letters.filter((l) => l.key?.toString() === room);
+    expect(mine.map((l) => l.reason)).toEqual(['UNKNOWN_FINGERPRINT', 'NOT_SINGLE_OBJECT']);
+    expect(mine[0]!.value.equals(unknownSchema)).toBe(true);
+    expect(mine[0]).toMatchObject({ topic: topicName('commands', prefix), consumer: `${prefix}projector` });
+  });
 });

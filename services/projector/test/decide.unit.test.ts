@@ -422,6 +422,54 @@ describe('media hand-off', () => {
     expect(err.events[0]!.body).toMatchObject({ type: 'CommandRejected', code: 'invalid_sdp' });
   });
 
+  it('subscribe adds publisher-scoped tracks and tells the SFU; it needs the grant', () => {
+    let s = threeInRoom();
+    s = decide(alice.cmd({ type: 'Publish', sdp: 'offer', tracks: [cam] }, 9), s, CONFIG).state;
+    const aliceId = sessionOf(s, 'alice');
+    s = decide(bob.cmd({ type: 'Unsubscribe', trackIds: [`${aliceId}/cam`] }, 10), s, CONFIG).state;
+    const sub = decide(bob.cmd({ type: 'Subscribe', trackIds: [`${aliceId}/cam`] }, 11), s, CONFIG);
+    expect(sub.events[0]!.body).toMatchObject({ type: 'SubscriptionChanged', trackIds: [`${aliceId}/cam`] });
+    expect(sub.media[0]!.body).toEqual({
+      type: 'SubscribeTracks',
+      tracks: [{ publisherSessionId: aliceId, trackId: 'cam' }],
+    });
+    const viewer = new Client('viewer', 'c-v', 'edge-1', { ...ALL_GRANTS, canSubscribe: false });
+    const s2 = run([viewer.cmd(join(), 12)], { ...s, config: { ...s.config!, maxParticipants: 10 } }).state;
+    expect(rejection(s2, viewer.cmd({ type: 'Subscribe', trackIds: [`${aliceId}/cam`] }, 13))).toBe('not_allowed');
+  });
+
+  it('a worker refusing the room tells the participants with media why', () => {
+    let s = threeInRoom();
+    s = decide(alice.cmd({ type: 'Publish', sdp: 'offer', tracks: [cam] }, 9), s, CONFIG).state;
+    const refused = decide(
+      {
+        commandId: 'r',
+        room: 'room-1',
+        receivedAt: 10,
+        source: { type: 'SfuSource', workerId: 'w9' },
+        body: { type: 'SfuRoomStatus', workerId: 'w9', status: 'REFUSED', code: 'sfu_capacity' },
+      },
+      s,
+      CONFIG,
+    );
+    expect(refused.events.map((e) => e.body)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'CommandRejected', code: 'sfu_capacity' })]),
+    );
+    // Operational SFU signals are not room facts.
+    const flowing = decide(
+      {
+        commandId: 'f',
+        room: 'room-1',
+        receivedAt: 11,
+        source: { type: 'SfuSource', workerId: 'w1' },
+        body: { type: 'SfuTrackState', sessionId: sessionOf(s, 'alice'), trackId: 'cam', mid: '0', state: 'FLOWING' },
+      },
+      s,
+      CONFIG,
+    );
+    expect(flowing.events).toEqual([]);
+  });
+
   it('a worker failover resets media and tells everyone to re-publish', () => {
     let s = threeInRoom();
     const status = (workerId: string) => ({
