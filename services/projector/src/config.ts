@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { adminConfigSpec, env, kafkaConfigSpec, logConfigSpec, parseConfig, type ConfigOf } from '@sig/runtime';
 
 /** Every environment variable the projector reads. */
@@ -7,8 +6,8 @@ export const projectorConfigSpec = {
   ...logConfigSpec,
   ...adminConfigSpec(9102),
   instanceId: env.string('PROJECTOR_ID', {
-    default: `projector-${hostname()}-${process.pid}`,
-    description: 'Instance id (logs, timer command source)',
+    optional: true,
+    description: 'Instance id in logs and timer commands (default projector-<host>-<pid>)',
   }),
   maxParticipants: env.int('ROOM_MAX_PARTICIPANTS', {
     default: 100,

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   ConfigError,
   createAdminServer,
@@ -22,10 +23,11 @@ try {
   }
   throw err;
 }
-const telemetry = startTelemetry({ serviceName: 'projector', instanceId: config.instanceId });
+const instanceId = config.instanceId ?? `projector-${hostname()}-${process.pid}`;
+const telemetry = startTelemetry({ serviceName: 'projector', instanceId });
 const logger = createLogger({
   service: 'projector',
-  instance: config.instanceId,
+  instance: instanceId,
   level: config.level,
   pretty: config.pretty,
 });
@@ -38,7 +40,7 @@ const projector = new Projector({
   logger,
   schemas: SchemaSet.load(),
   topicPrefix: config.topicPrefix,
-  instanceId: config.instanceId,
+  instanceId,
   decider: {
     room: {
       maxParticipants: config.maxParticipants,

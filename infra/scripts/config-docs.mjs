@@ -1,0 +1,26 @@
+// Writes each service's configuration table into README.md (between `config:<service>` markers),
+// generated from the same spec the service validates its environment with. `npm run docs` runs
+// it after a build; test/docs/readme.unit.test.ts fails when the README and a spec differ.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { URL } from 'node:url';
+import { configTableMarkdown } from '../../services/runtime/dist/index.js';
+
+const root = new URL('../../', import.meta.url);
+const specs = {
+  edge: ['services/edge/dist/config.js', 'edgeConfigSpec'],
+  projector: ['services/projector/dist/config.js', 'projectorConfigSpec'],
+  sfu: ['services/sfu/dist/config.js', 'sfuConfigSpec'],
+};
+const file = new URL('README.md', root);
+let readme = readFileSync(file, 'utf8');
+for (const [service, [path, name]] of Object.entries(specs)) {
+  const module = new URL(path, root);
+  if (!existsSync(module)) continue;
+  const spec = (await import(module.href))[name];
+  if (!spec) throw new Error(`${path} does not export ${name}`);
+  const marker = new RegExp(`(<!-- config:${service}:start -->\\n)[\\s\\S]*?(<!-- config:${service}:end -->)`);
+  if (!marker.test(readme)) throw new Error(`README.md has no config:${service} markers`);
+  readme = readme.replace(marker, `$1${configTableMarkdown(spec)}\n$2`);
+}
+writeFileSync(file, readme);
+console.log('README.md configuration tables written');
