@@ -169,7 +169,7 @@ describe('room projector (real Kafka, real process)', () => {
     expect(types.lastIndexOf('ParticipantJoined')).toBeLessThan(types.indexOf('ParticipantLeft'));
   });
 
-  it('SIGKILL during a burst of 10,000 messages loses and duplicates nothing', async () => {
+  it('SIGKILL during a burst of 10,000 messages loses and duplicates nothing', { timeout: 180_000 }, async () => {
     const room = `burst-${randomUUID()}`;
     const [sender, r1, r2] = [client('sender', 10), client('r1', 11), client('r2', 12)];
     await send([sender, r1, r2].map((x) => x.command(room, { type: 'Join', metadata: '', resume: null })));
@@ -204,7 +204,7 @@ describe('room projector (real Kafka, real process)', () => {
     }
   });
 
-  it('a restarted projector rebuilds from the snapshot and the tail, and serves resume exactly', async () => {
+  it('a restarted projector rebuilds from the snapshot and the tail, and serves resume exactly', { timeout: 180_000 }, async () => {
     const room = `resume-${randomUUID()}`;
     const [alice, bob] = [client('alice2', 20), client('bob2', 21)];
     await send([alice, bob].map((x) => x.command(room, { type: 'Join', metadata: '', resume: null })));
