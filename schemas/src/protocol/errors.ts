@@ -216,4 +216,19 @@ export const ERROR_CATALOGUE: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
     retriable: true,
     description: 'The operation did not complete in time (e.g. no SFU answer); it may or may not have taken effect.',
   },
+  abuse: {
+    retriable: false,
+    description: 'The connection kept exceeding its rate limit after being told to slow down; it is closed.',
+    closeCode: CLOSE_CODES.abuse.code,
+  },
+  kicked: {
+    retriable: false,
+    description: 'An admin removed this participant from the room; do not rejoin automatically.',
+    closeCode: CLOSE_CODES.kicked.code,
+  },
+  heartbeat_timeout: {
+    retriable: true,
+    description: 'No frame arrived within the heartbeat timeout; the connection is closed and the client should resume.',
+    closeCode: CLOSE_CODES.heartbeat_timeout.code,
+  },
 };

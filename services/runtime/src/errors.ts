@@ -1,90 +1,13 @@
 /**
- * Stable error codes shared by every service, the wire protocol and the client SDK.
+ * Typed errors with stable codes, shared by every service.
  *
- * Callers branch on `code` and `retriable`, never on messages. `ERROR_CODES` is the single
- * catalogue docs/protocol.md and the SDK are generated from, so a code added here is documented
- * everywhere at once.
+ * Callers branch on `code` and `retriable`, never on messages. The codes, their meaning and their
+ * close codes are the protocol's (`ERROR_CATALOGUE` in @sig/schemas, over the Avro enum
+ * `ErrorCode`); this module only adds what a server needs on top: the HTTP status of each code.
  */
+import { ERROR_CATALOGUE, ErrorCodeValues, type ErrorCode } from '@sig/schemas';
 
-/** WebSocket close codes the edge sends (RFC 6455 range 1000–2999, application range 4000–4999). */
-export const CLOSE_CODES = {
-  normal: 1000,
-  goingAway: 1001,
-  /** Never sent: what a client observes when the TCP connection drops without a close frame. */
-  abnormal: 1006,
-  policyViolation: 1008,
-  messageTooBig: 1009,
-  internalError: 1011,
-  tryAgainLater: 1013,
-  tokenExpired: 4001,
-  kicked: 4002,
-  duplicateIdentity: 4003,
-  slowConsumer: 4004,
-  reconnectElsewhere: 4005,
-  heartbeatTimeout: 4006,
-  abuse: 4008,
-} as const;
-
-export type CloseCodeName = keyof typeof CLOSE_CODES;
-export type CloseCode = (typeof CLOSE_CODES)[CloseCodeName];
-
-/**
- * What a client should do after a close:
- * - `resume`: reconnect (any edge, with backoff) and resume with `{ sessionId, lastSeq }`;
- * - `resume_with_new_token`: same, after fetching a fresh token;
- * - `none`: do not reconnect automatically (the user or the app must decide).
- */
-export type ReconnectAdvice = 'resume' | 'resume_with_new_token' | 'none';
-
-/** Per close code: whether it invites resume, and why it is sent. */
-export interface CloseCodeInfo {
-  readonly name: CloseCodeName;
-  readonly reconnect: ReconnectAdvice;
-  readonly description: string;
-}
-
-/**
- * Which closes invite resume. Proxies and CDNs cut idle sockets with 1001, so 1001 must invite
- * resume or clients never recover (a pain point of the systems we replace). Closes caused by the
- * client itself (kicked, replaced by a newer session, abuse, oversize frames) do not: an automatic
- * reconnect would repeat the cause, or ping-pong with the newer session.
- */
-export const CLOSE_CODE_INFO: Readonly<Record<CloseCode, CloseCodeInfo>> = {
-  1000: { name: 'normal', reconnect: 'none', description: 'Session ended normally (leave or client close).' },
-  1001: { name: 'goingAway', reconnect: 'resume', description: 'Server or an intermediary is going away.' },
-  1006: {
-    name: 'abnormal',
-    reconnect: 'resume',
-    description: 'Connection lost without a close frame (observed, never sent).',
-  },
-  1008: { name: 'policyViolation', reconnect: 'none', description: 'The client violated the protocol or a policy.' },
-  1009: { name: 'messageTooBig', reconnect: 'none', description: 'A frame exceeded the size cap.' },
-  1011: { name: 'internalError', reconnect: 'resume', description: 'Unexpected server error; reconnect with backoff.' },
-  1013: { name: 'tryAgainLater', reconnect: 'resume', description: 'Server overloaded; reconnect with backoff.' },
-  4001: {
-    name: 'tokenExpired',
-    reconnect: 'resume_with_new_token',
-    description: 'The access token expired and was not refreshed.',
-  },
-  4002: { name: 'kicked', reconnect: 'none', description: 'Removed from the room by an admin.' },
-  4003: {
-    name: 'duplicateIdentity',
-    reconnect: 'none',
-    description: 'A newer session with the same identity replaced this one.',
-  },
-  4004: {
-    name: 'slowConsumer',
-    reconnect: 'resume',
-    description: 'The client could not keep up; resume to fetch what it missed.',
-  },
-  4005: {
-    name: 'reconnectElsewhere',
-    reconnect: 'resume',
-    description: 'This edge is draining; resume on another edge.',
-  },
-  4006: { name: 'heartbeatTimeout', reconnect: 'resume', description: 'No pong within the heartbeat timeout.' },
-  4008: { name: 'abuse', reconnect: 'none', description: 'Persistent abuse (rate limits, garbage frames).' },
-};
+export type { ErrorCode };
 
 /** Whether a WebSocket close code is one a server may send (1000–1015 except reserved, or 3000–4999). */
 export function isValidCloseCode(code: number): boolean {
@@ -94,154 +17,58 @@ export function isValidCloseCode(code: number): boolean {
   return code >= 3000 && code <= 4999;
 }
 
-/** Every stable error code; the order is the order of docs/protocol.md. */
-export const ERROR_CODE_LIST = [
-  'bad_request',
-  'invalid_message',
-  'message_too_large',
-  'unknown_type',
-  'unauthorized',
-  'token_expired',
-  'forbidden',
-  'origin_not_allowed',
-  'not_allowed',
-  'rate_limited',
-  'abuse',
-  'room_full',
-  'room_not_found',
-  'not_in_room',
-  'participant_not_found',
-  'already_joined',
-  'duplicate_identity',
-  'kicked',
-  'resume_failed',
-  'kafka_unavailable',
-  'overloaded',
-  'slow_consumer',
-  'heartbeat_timeout',
-  'draining',
-  'timeout',
-  'internal',
-  'sfu_unavailable',
-  'sfu_capacity',
-  'invalid_sdp',
-  'invalid_candidate',
-] as const;
+/** Every stable error code (the Avro enum's symbols, in their declared order). */
+export const ERROR_CODE_LIST: readonly ErrorCode[] = ErrorCodeValues;
 
-/** A stable error code, the same in logs, metrics, span attributes and on the wire. */
-export type ErrorCode = (typeof ERROR_CODE_LIST)[number];
-
-/** Catalogue entry of an error code. */
+/** Catalogue entry of an error code: the protocol's meaning plus its HTTP status. */
 export interface ErrorCodeInfo {
   /** Whether the same request may succeed if retried as is, after a delay. */
   readonly retriable: boolean;
   /** Status when the error answers an HTTP request (the WebSocket upgrade, admin endpoints). */
   readonly httpStatus?: number;
   /** Close code when the error ends the connection. */
-  readonly closeCode?: CloseCode;
+  readonly closeCode?: number;
   readonly description: string;
 }
 
-/** The error catalogue: the single source of docs/protocol.md and the client SDK's error table. */
-export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
-  bad_request: { retriable: false, httpStatus: 400, description: 'The request is malformed.' },
-  invalid_message: {
-    retriable: false,
-    httpStatus: 400,
-    description: 'The message does not match the protocol schema.',
-  },
-  message_too_large: {
-    retriable: false,
-    httpStatus: 413,
-    closeCode: CLOSE_CODES.messageTooBig,
-    description: 'The frame exceeds the size cap.',
-  },
-  unknown_type: { retriable: false, httpStatus: 400, description: 'The message type is not part of the protocol.' },
-  unauthorized: {
-    retriable: false,
-    httpStatus: 401,
-    description: 'The token is missing, malformed or its signature is invalid.',
-  },
-  token_expired: {
-    retriable: false,
-    httpStatus: 401,
-    closeCode: CLOSE_CODES.tokenExpired,
-    description: 'The token has expired; fetch a new one.',
-  },
-  forbidden: { retriable: false, httpStatus: 403, description: 'The token does not grant access to this room.' },
-  origin_not_allowed: { retriable: false, httpStatus: 403, description: 'The Origin header is not allowed.' },
-  not_allowed: {
-    retriable: false,
-    httpStatus: 403,
-    description: 'A grant required by this action is missing (e.g. canPublish, roomAdmin).',
-  },
-  rate_limited: { retriable: true, httpStatus: 429, description: 'Too many requests; retry after `retryAfterMs`.' },
-  abuse: {
-    retriable: false,
-    httpStatus: 429,
-    closeCode: CLOSE_CODES.abuse,
-    description: 'Persistent abuse of rate limits or protocol; the connection is closed.',
-  },
-  room_full: { retriable: false, httpStatus: 409, description: 'The room reached its participant limit.' },
-  room_not_found: { retriable: false, httpStatus: 404, description: 'The room does not exist.' },
-  not_in_room: { retriable: false, httpStatus: 409, description: 'The action requires having joined the room.' },
-  participant_not_found: {
-    retriable: false,
-    httpStatus: 404,
-    description: 'The target participant is not in the room.',
-  },
-  already_joined: { retriable: false, httpStatus: 409, description: 'This session already joined the room.' },
-  duplicate_identity: {
-    retriable: false,
-    httpStatus: 409,
-    closeCode: CLOSE_CODES.duplicateIdentity,
-    description: 'A newer session with the same identity replaced this one.',
-  },
-  kicked: { retriable: false, closeCode: CLOSE_CODES.kicked, description: 'Removed from the room by an admin.' },
-  resume_failed: {
-    retriable: false,
-    httpStatus: 410,
-    description: 'The session cannot be resumed (unknown session or gap older than the resume window); rejoin.',
-  },
-  kafka_unavailable: {
-    retriable: true,
-    httpStatus: 503,
-    description: 'The message could not be logged; it was not accepted. Retry later.',
-  },
-  overloaded: {
-    retriable: true,
-    httpStatus: 503,
-    closeCode: CLOSE_CODES.tryAgainLater,
-    description: 'The server is overloaded; retry with backoff.',
-  },
-  slow_consumer: {
-    retriable: true,
-    closeCode: CLOSE_CODES.slowConsumer,
-    description: 'The client did not read fast enough; resume to fetch what it missed.',
-  },
-  heartbeat_timeout: {
-    retriable: true,
-    closeCode: CLOSE_CODES.heartbeatTimeout,
-    description: 'No heartbeat within the timeout; resume.',
-  },
-  draining: {
-    retriable: true,
-    httpStatus: 503,
-    closeCode: CLOSE_CODES.reconnectElsewhere,
-    description: 'This node is draining; reconnect to another one and resume.',
-  },
-  timeout: { retriable: true, httpStatus: 504, description: 'The operation did not complete in time.' },
-  internal: {
-    retriable: false,
-    httpStatus: 500,
-    closeCode: CLOSE_CODES.internalError,
-    description: 'Unexpected server error.',
-  },
-  sfu_unavailable: { retriable: true, httpStatus: 503, description: 'No media worker serves this room right now.' },
-  sfu_capacity: { retriable: true, httpStatus: 503, description: 'The media worker is at capacity.' },
-  invalid_sdp: { retriable: false, httpStatus: 400, description: 'The SDP could not be parsed or negotiated.' },
-  invalid_candidate: { retriable: false, httpStatus: 400, description: 'The ICE candidate is malformed.' },
+// Only server-side concern added here: how a code answers an HTTP request.
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  invalid_message: 400,
+  message_too_large: 413,
+  unknown_type: 400,
+  unauthorized: 401,
+  token_expired: 401,
+  forbidden: 403,
+  origin_not_allowed: 403,
+  not_allowed: 403,
+  rate_limited: 429,
+  abuse: 429,
+  room_full: 409,
+  room_not_found: 404,
+  not_in_room: 409,
+  participant_not_found: 404,
+  already_joined: 409,
+  duplicate_identity: 409,
+  resume_failed: 410,
+  kafka_unavailable: 503,
+  overloaded: 503,
+  draining: 503,
+  timeout: 504,
+  internal: 500,
+  sfu_unavailable: 503,
+  sfu_capacity: 503,
+  invalid_sdp: 400,
+  invalid_candidate: 400,
 };
+
+/** The error catalogue: the protocol's entries with their HTTP status. */
+export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorCodeInfo>> = Object.fromEntries(
+  ERROR_CODE_LIST.map((code) => {
+    const status = HTTP_STATUS[code];
+    return [code, status === undefined ? ERROR_CATALOGUE[code] : { ...ERROR_CATALOGUE[code], httpStatus: status }];
+  }),
+) as Record<ErrorCode, ErrorCodeInfo>;
 
 /** Whether a string is a known error code (wire input is untrusted). */
 export function isErrorCode(value: unknown): value is ErrorCode {
