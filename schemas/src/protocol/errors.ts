@@ -228,7 +228,8 @@ export const ERROR_CATALOGUE: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   },
   heartbeat_timeout: {
     retriable: true,
-    description: 'No frame arrived within the heartbeat timeout; the connection is closed and the client should resume.',
+    description:
+      'No frame arrived within the heartbeat timeout; the connection is closed and the client should resume.',
     closeCode: CLOSE_CODES.heartbeat_timeout.code,
   },
 };
