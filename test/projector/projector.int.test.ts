@@ -204,61 +204,65 @@ describe('room projector (real Kafka, real process)', () => {
     }
   });
 
-  it('a restarted projector rebuilds from the snapshot and the tail, and serves resume exactly', { timeout: 180_000 }, async () => {
-    const room = `resume-${randomUUID()}`;
-    const [alice, bob] = [client('alice2', 20), client('bob2', 21)];
-    await send([alice, bob].map((x) => x.command(room, { type: 'Join', metadata: '', resume: null })));
-    await waitFor(() => bob.inbox().events.some((e) => e.body.type === 'JoinAccepted'), { message: 'bob joined' });
-    const joined = bob.inbox().events.find((e) => e.body.type === 'JoinAccepted')!;
-    const bobSession = joined.body.type === 'JoinAccepted' ? joined.body.self.sessionId : '';
-    // A long history: enough events for several snapshot rounds.
-    await send(
-      Array.from({ length: 600 }, (_, i) =>
-        alice.command(room, { type: 'SendData', to: [], payload: `h${i}`, topic: null }),
-      ),
-    );
-    await waitFor(() => bob.inbox().events.filter((e) => e.body.type === 'DataRelayed').length === 600, {
-      timeoutMs: 30_000,
-      message: 'bob got the history',
-    });
-    const lastSeq = bob.inbox().events.at(-1)!.seq;
+  it(
+    'a restarted projector rebuilds from the snapshot and the tail, and serves resume exactly',
+    { timeout: 180_000 },
+    async () => {
+      const room = `resume-${randomUUID()}`;
+      const [alice, bob] = [client('alice2', 20), client('bob2', 21)];
+      await send([alice, bob].map((x) => x.command(room, { type: 'Join', metadata: '', resume: null })));
+      await waitFor(() => bob.inbox().events.some((e) => e.body.type === 'JoinAccepted'), { message: 'bob joined' });
+      const joined = bob.inbox().events.find((e) => e.body.type === 'JoinAccepted')!;
+      const bobSession = joined.body.type === 'JoinAccepted' ? joined.body.self.sessionId : '';
+      // A long history: enough events for several snapshot rounds.
+      await send(
+        Array.from({ length: 600 }, (_, i) =>
+          alice.command(room, { type: 'SendData', to: [], payload: `h${i}`, topic: null }),
+        ),
+      );
+      await waitFor(() => bob.inbox().events.filter((e) => e.body.type === 'DataRelayed').length === 600, {
+        timeoutMs: 30_000,
+        message: 'bob got the history',
+      });
+      const lastSeq = bob.inbox().events.at(-1)!.seq;
 
-    // Bob's socket dies (unclean); alice keeps talking while he is away.
-    await send([bob.command(room, { type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false })]);
-    const missed = Array.from({ length: 25 }, (_, i) =>
-      alice.command(room, { type: 'SendData', to: [], payload: `missed${i}`, topic: null }),
-    );
-    await send(missed);
-    await waitFor(() => alice.inbox().events.some((e) => e.body.type === 'ParticipantConnectionChanged'), {
-      message: 'alice saw bob reconnecting',
-    });
+      // Bob's socket dies (unclean); alice keeps talking while he is away.
+      await send([bob.command(room, { type: 'ConnectionClosed', reason: 'HEARTBEAT_TIMEOUT', clean: false })]);
+      const missed = Array.from({ length: 25 }, (_, i) =>
+        alice.command(room, { type: 'SendData', to: [], payload: `missed${i}`, topic: null }),
+      );
+      await send(missed);
+      await waitFor(() => alice.inbox().events.some((e) => e.body.type === 'ParticipantConnectionChanged'), {
+        message: 'alice saw bob reconnecting',
+      });
 
-    // Restart every projector: the new one must rebuild before serving the resume.
-    const before = projectors.splice(0);
-    await Promise.all(before.map((p) => p.stop()));
-    const fresh = await ServiceProcess.start('projector', env());
-    projectors.push(fresh);
+      // Restart every projector: the new one must rebuild before serving the resume.
+      const before = projectors.splice(0);
+      await Promise.all(before.map((p) => p.stop()));
+      const fresh = await ServiceProcess.start('projector', env());
+      projectors.push(fresh);
 
-    // Bob resumes on another edge with the last sequence he saw.
-    const bobAgain = client('bob2', 22, 'conn-bob2-resumed');
-    await send([bobAgain.command(room, { type: 'Join', metadata: '', resume: { sessionId: bobSession, lastSeq } })]);
-    await waitFor(() => bobAgain.inbox().events.some((e) => e.body.type === 'ParticipantResumed'), {
-      timeoutMs: 60_000,
-      message: 'bob resumed',
-    });
-    const got = bobAgain.inbox().events;
-    const payloads = got.flatMap((e) => (e.body.type === 'DataRelayed' ? [e.body.payload] : []));
-    expect(payloads).toEqual(missed.map((_, i) => `missed${i}`)); // exactly the missed ones, in order
-    expect(got.at(-1)!.body.type).toBe('ParticipantResumed');
-    expect(got.every((e) => e.seq > lastSeq)).toBe(true);
+      // Bob resumes on another edge with the last sequence he saw.
+      const bobAgain = client('bob2', 22, 'conn-bob2-resumed');
+      await send([bobAgain.command(room, { type: 'Join', metadata: '', resume: { sessionId: bobSession, lastSeq } })]);
+      await waitFor(() => bobAgain.inbox().events.some((e) => e.body.type === 'ParticipantResumed'), {
+        timeoutMs: 60_000,
+        message: 'bob resumed',
+      });
+      const got = bobAgain.inbox().events;
+      const payloads = got.flatMap((e) => (e.body.type === 'DataRelayed' ? [e.body.payload] : []));
+      expect(payloads).toEqual(missed.map((_, i) => `missed${i}`)); // exactly the missed ones, in order
+      expect(got.at(-1)!.body.type).toBe('ParticipantResumed');
+      expect(got.every((e) => e.seq > lastSeq)).toBe(true);
 
-    // The rebuild read snapshots and only the tails of the logs: the partitions hold more than
-    // 10,600 room events (the burst and this history), far more than were replayed.
-    const tail = await metricValue(fresh, 'signal_projector_rebuild_events_total{source="tail_after_snapshot"');
-    const full = await metricValue(fresh, 'signal_projector_rebuild_events_total{source="full_log"');
-    expect(tail).toBeGreaterThan(0);
-    expect(tail + full).toBeLessThan(1000);
-  });
+      // The rebuild read snapshots and only the tails of the logs: the partitions hold more than
+      // 10,600 room events (the burst and this history), far more than were replayed.
+      const tail = await metricValue(fresh, 'signal_projector_rebuild_events_total{source="tail_after_snapshot"');
+      const full = await metricValue(fresh, 'signal_projector_rebuild_events_total{source="full_log"');
+      expect(tail).toBeGreaterThan(0);
+      expect(tail + full).toBeLessThan(1000);
+    },
+  );
 
   it('an undecodable command lands in the dead-letter topic with its reason, and consumption continues', async () => {
     const room = `dlq-${randomUUID()}`;
