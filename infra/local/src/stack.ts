@@ -106,6 +106,8 @@ async function start(): Promise<void> {
   if (phase !== 'starting') return;
 
   const env = {
+    // Readable logs in the foreground unless asked otherwise (LOG_PRETTY=false gives JSON lines).
+    LOG_PRETTY: 'true',
     ...process.env,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     REDIS_URL: infra.redisUrl,

@@ -55,7 +55,10 @@ export const DEFAULT_CLIENT_RETRY: RetryOptions = { initialRetryTime: 100, maxRe
 /** A kafkajs client whose logs go to `logger` (component `kafkajs`). */
 export function createKafka(options: CreateKafkaOptions): Kafka {
   const { Kafka } = kafkajs();
-  const logger = options.logger.child({ component: 'kafkajs' });
+  // kafkajs' info lines (group joins, consumer restarts) are noise for operators: keep its warnings
+  // and errors unless the service itself logs at debug.
+  const verbose = options.logger.level === 'debug' || options.logger.level === 'trace';
+  const logger = options.logger.child({ component: 'kafkajs' }, { level: verbose ? options.logger.level : 'warn' });
   const config: KafkaConfig = {
     brokers: [...options.brokers],
     clientId: options.clientId,

@@ -77,7 +77,13 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       ...pinoOptions,
       transport: {
         target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,instance' },
+        // One line per entry: the supervisor already prefixes each line with the service name.
+        options: {
+          colorize: true,
+          singleLine: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,instance,service',
+        },
       },
     });
   }
