@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configTableMarkdown, type ConfigSpec } from '@sig/runtime';
 import { edgeConfigSpec } from '../../services/edge/src/config.js';
 import { projectorConfigSpec } from '../../services/projector/src/config.js';
+import { sfuConfigSpec } from '../../services/sfu/src/config.js';
 
 /** Table rows as trimmed cells, so Prettier's column alignment does not matter. */
 const cells = (table: string) =>
@@ -23,12 +24,21 @@ const cells = (table: string) =>
     );
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const SERVICES: Record<string, ConfigSpec> = { edge: edgeConfigSpec, projector: projectorConfigSpec };
+const SERVICES: Record<string, ConfigSpec> = {
+  edge: edgeConfigSpec,
+  projector: projectorConfigSpec,
+  sfu: sfuConfigSpec,
+};
 
 describe('README configuration tables', () => {
-  it.each(Object.entries(SERVICES))('lists every %s variable with its default (npm run docs regenerates it)', (service, spec) => {
-    const section = new RegExp(`<!-- config:${service}:start -->\\n([\\s\\S]*?)<!-- config:${service}:end -->`).exec(readme)?.[1];
-    expect(section, `README.md has no config:${service} section`).toBeDefined();
-    expect(cells(section!)).toEqual(cells(configTableMarkdown(spec)));
-  });
+  it.each(Object.entries(SERVICES))(
+    'lists every %s variable with its default (npm run docs regenerates it)',
+    (service, spec) => {
+      const section = new RegExp(`<!-- config:${service}:start -->\\n([\\s\\S]*?)<!-- config:${service}:end -->`).exec(
+        readme,
+      )?.[1];
+      expect(section, `README.md has no config:${service} section`).toBeDefined();
+      expect(cells(section!)).toEqual(cells(configTableMarkdown(spec)));
+    },
+  );
 });

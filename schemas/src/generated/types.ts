@@ -830,6 +830,12 @@ export interface SfuAssigned {
   readonly previousWorkerId: string | null;
 }
 
+/** The room's SFU worker released it (rebalance or shutdown); its media connections are gone. */
+export interface SfuReleased {
+  /** Worker that released the room. */
+  readonly workerId: string;
+}
+
 /** Media state was lost (worker failover): clients must re-publish and re-subscribe. */
 export interface MediaReset {
   /** Why. */
@@ -848,7 +854,7 @@ export interface CommandRejected {
   readonly commandType: string;
 }
 
-/** Union of RoomOpened, RoomClosed, RoomMetadataChanged, ParticipantJoined, JoinAccepted, ParticipantResumed, ResumeRejected, ParticipantConnectionChanged, ParticipantLeft, ParticipantUpdated, TrackPublished, TrackUnpublished, TrackMuted, PeerSignalRelayed, DataRelayed, MediaSignal, SubscriptionChanged, SfuAssigned, MediaReset, CommandRejected, tagged by `type`. */
+/** Union of RoomOpened, RoomClosed, RoomMetadataChanged, ParticipantJoined, JoinAccepted, ParticipantResumed, ResumeRejected, ParticipantConnectionChanged, ParticipantLeft, ParticipantUpdated, TrackPublished, TrackUnpublished, TrackMuted, PeerSignalRelayed, DataRelayed, MediaSignal, SubscriptionChanged, SfuAssigned, SfuReleased, MediaReset, CommandRejected, tagged by `type`. */
 export type RoomEventBody =
   | Tagged<'RoomOpened', RoomOpened>
   | Tagged<'RoomClosed', RoomClosed>
@@ -868,10 +874,11 @@ export type RoomEventBody =
   | Tagged<'MediaSignal', MediaSignal>
   | Tagged<'SubscriptionChanged', SubscriptionChanged>
   | Tagged<'SfuAssigned', SfuAssigned>
+  | Tagged<'SfuReleased', SfuReleased>
   | Tagged<'MediaReset', MediaReset>
   | Tagged<'CommandRejected', CommandRejected>;
 export type RoomEventBodyType = RoomEventBody['type'];
-export const RoomEventBodyTypes = ['RoomOpened', 'RoomClosed', 'RoomMetadataChanged', 'ParticipantJoined', 'JoinAccepted', 'ParticipantResumed', 'ResumeRejected', 'ParticipantConnectionChanged', 'ParticipantLeft', 'ParticipantUpdated', 'TrackPublished', 'TrackUnpublished', 'TrackMuted', 'PeerSignalRelayed', 'DataRelayed', 'MediaSignal', 'SubscriptionChanged', 'SfuAssigned', 'MediaReset', 'CommandRejected'] as const;
+export const RoomEventBodyTypes = ['RoomOpened', 'RoomClosed', 'RoomMetadataChanged', 'ParticipantJoined', 'JoinAccepted', 'ParticipantResumed', 'ResumeRejected', 'ParticipantConnectionChanged', 'ParticipantLeft', 'ParticipantUpdated', 'TrackPublished', 'TrackUnpublished', 'TrackMuted', 'PeerSignalRelayed', 'DataRelayed', 'MediaSignal', 'SubscriptionChanged', 'SfuAssigned', 'SfuReleased', 'MediaReset', 'CommandRejected'] as const;
 
 /** An authoritative fact about a room, produced only by the projector on signal.room-events (key = room). Room state is the fold of these events. */
 export interface RoomEvent {

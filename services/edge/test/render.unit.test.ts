@@ -67,6 +67,7 @@ function render(body: RoomEventBody, view: ConnectionView = me, requestId: strin
 const CASES: Record<RoomEventBody['type'], [RoomEventBody, ServerMessage | null]> = {
   RoomOpened: [{ type: 'RoomOpened', maxParticipants: 100, emptyTimeoutMs: 300_000, departureTimeoutMs: 20_000 }, null],
   SfuAssigned: [{ type: 'SfuAssigned', workerId: 'w1', previousWorkerId: null }, null],
+  SfuReleased: [{ type: 'SfuReleased', workerId: 'w1' }, null],
   RoomClosed: [
     { type: 'RoomClosed', reason: 'EMPTY_TIMEOUT' },
     { type: 'room_closed', seq: 7, reason: 'empty_timeout' },

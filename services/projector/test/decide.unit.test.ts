@@ -470,6 +470,27 @@ describe('media hand-off', () => {
     expect(flowing.events).toEqual([]);
   });
 
+  it('a worker releasing the room resets media once; a late release from an old worker changes nothing', () => {
+    let s = threeInRoom();
+    const status = (workerId: string, phase: 'ACCEPTED' | 'RELEASED') => ({
+      commandId: `${workerId}-${phase}`,
+      room: 'room-1',
+      receivedAt: 9,
+      source: { type: 'SfuSource' as const, workerId },
+      body: { type: 'SfuRoomStatus' as const, workerId, status: phase, code: null },
+    });
+    s = decide(status('w1', 'ACCEPTED'), s, CONFIG).state;
+    s = decide(alice.cmd({ type: 'Publish', sdp: 'offer', tracks: [cam] }, 10), s, CONFIG).state;
+    const released = decide(status('w1', 'RELEASED'), s, CONFIG);
+    expect(bodies(released)).toEqual(['SfuReleased', 'MediaReset']);
+    expect(released.state.sfuWorker).toBeNull();
+    // The same worker (or another) taking the room again finds no stale media to reset twice.
+    expect(bodies(decide(status('w1', 'ACCEPTED'), released.state, CONFIG))).toEqual(['SfuAssigned']);
+    // Another worker accepted before the old one's release arrived: the release is stale.
+    const moved = decide(status('w2', 'ACCEPTED'), s, CONFIG).state;
+    expect(decide(status('w1', 'RELEASED'), moved, CONFIG).events).toEqual([]);
+  });
+
   it('a worker failover resets media and tells everyone to re-publish', () => {
     let s = threeInRoom();
     const status = (workerId: string) => ({

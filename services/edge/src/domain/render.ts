@@ -132,6 +132,7 @@ function ownLeaveClose(reason: Body<'ParticipantLeft'>['reason']): ServerCloseCa
 const RENDERERS: { readonly [T in RoomEventBody['type']]: Renderer<T> } = {
   RoomOpened: () => NOTHING,
   SfuAssigned: () => NOTHING,
+  SfuReleased: () => NOTHING,
   RoomClosed: (b, e) => ({
     message: { type: 'room_closed', seq: e.seq, reason: toWireEnum(b.reason) },
     leftRoom: true,

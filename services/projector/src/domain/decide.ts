@@ -539,6 +539,15 @@ const sfuRoomStatus: Handler<'SfuRoomStatus'> = (ctx) => {
         { type: 'MediaReset', reason: `media worker ${previous} was replaced` },
         { type: 'AudienceRoom', exclude: [] },
       );
+  } else if (body.status === 'RELEASED' && d.state.sfuWorker === body.workerId) {
+    // A late release from a worker that is no longer the room's (the new one accepted first) changes nothing.
+    const hadMedia = [...d.state.participants.values()].some((p) => p.tracks.length > 0 || p.subscriptions.length > 0);
+    d.emit({ type: 'SfuReleased', workerId: body.workerId }, { type: 'AudienceNone' });
+    if (hadMedia)
+      d.emit(
+        { type: 'MediaReset', reason: `media worker ${body.workerId} released the room` },
+        { type: 'AudienceRoom', exclude: [] },
+      );
   } else if (body.status === 'REFUSED') {
     for (const p of d.state.participants.values()) {
       if (p.tracks.length > 0 || p.subscriptions.length > 0) {

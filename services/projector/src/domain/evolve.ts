@@ -151,6 +151,7 @@ const EVOLVERS: { readonly [T in RoomEventBody['type']]: Evolver<T> } = {
   MediaSignal: unchanged,
   SubscriptionChanged: (s, b) => updateParticipant(s, b.sessionId, (p) => ({ ...p, subscriptions: b.trackIds })),
   SfuAssigned: (s, b) => ({ ...s, sfuWorker: b.workerId }),
+  SfuReleased: (s) => ({ ...s, sfuWorker: null }),
   MediaReset: (s) => {
     // Media state is gone with the worker: tracks must be published again.
     const participants = new Map<string, ParticipantState>();

@@ -1,0 +1,144 @@
+/**
+ * Composition root of the SFU worker: parse the configuration, start telemetry (before any Kafka
+ * client exists), build the worker, serve /healthz, /readyz and /metrics, and turn SIGTERM/SIGINT
+ * into a release of every room that ends the process within SFU_DRAIN_TIMEOUT whatever happens.
+ */
+import {
+  createAdminServer,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  metric,
+  startTelemetry,
+} from '@sig/runtime';
+import { SchemaSet } from '@sig/schemas';
+import { loadSfuConfig, type SfuConfig } from './config.js';
+import { candidatePolicy, peerConfig } from './adapters/peer-config.js';
+import { SfuWorker } from './adapters/worker.js';
+
+async function main(): Promise<void> {
+  hideKafkajsTimerWarning();
+  let config: SfuConfig;
+  try {
+    config = loadSfuConfig();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  const telemetry = startTelemetry({ serviceName: 'sfu', instanceId: config.workerId });
+  const logger = createLogger({
+    service: 'sfu',
+    instance: config.workerId,
+    level: config.log.level,
+    pretty: config.log.pretty,
+  });
+  const registry = createMetricsRegistry({ service: 'sfu' });
+  const peerConnections = metric(registry, 'sfuPeerConnections');
+  const tracks = metric(registry, 'sfuTracks');
+  const packetRate = metric(registry, 'sfuPacketsPerSecond');
+  const errors = metric(registry, 'errors');
+
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId ?? config.workerName,
+    logger,
+  });
+  const worker = new SfuWorker({
+    kafka,
+    logger,
+    schemas: SchemaSet.load(),
+    topicPrefix: config.kafka.topicPrefix,
+    workerId: config.workerId,
+    limits: { maxRooms: config.maxRooms, maxPeerConnections: config.maxPeerConnections },
+    groupSessionTimeoutMs: config.groupSessionTimeout,
+    partitionsConcurrently: config.partitionsConcurrently,
+    recoveryTimeoutMs: config.recoveryTimeout,
+    negotiation: { offerTimeoutMs: config.offerTimeout, maxUnanswered: 3 },
+    keyframeIntervalMs: config.keyframeInterval,
+    peerConfig: () => peerConfig(config.ice),
+    candidatePolicy: candidatePolicy(config.ice),
+    onReport: (_type, outcome) => {
+      if (outcome === 'lost') errors.inc({ code: 'kafka_unavailable' });
+    },
+  });
+
+  // Gauges follow the worker's census once a second (also what the packet rates are sampled at).
+  const gauges = setInterval(() => {
+    const c = worker.census();
+    peerConnections.set(c.peerConnections);
+    tracks.set({ kind: 'audio', direction: 'published' }, c.published.audio);
+    tracks.set({ kind: 'video', direction: 'published' }, c.published.video);
+    tracks.set({ kind: 'audio', direction: 'subscribed' }, c.subscribed.audio);
+    tracks.set({ kind: 'video', direction: 'subscribed' }, c.subscribed.video);
+    packetRate.set({ direction: 'in' }, c.packetsInPerSecond);
+    packetRate.set({ direction: 'out' }, c.packetsOutPerSecond);
+  }, 1000);
+  gauges.unref();
+
+  const admin = createAdminServer({
+    host: config.admin.host,
+    port: config.admin.port,
+    registry,
+    logger: logger.child({ component: 'admin' }),
+    readiness: () => worker.readiness(),
+  });
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    // The guarantee: whatever hangs below, the process is gone at the drain deadline.
+    setTimeout(() => {
+      logger.error({ drainTimeoutMs: config.drainTimeout }, 'drain deadline reached: exiting');
+      process.exit(1);
+    }, config.drainTimeout).unref();
+    void (async () => {
+      clearInterval(gauges);
+      await worker.stop(signal).catch((error: unknown) => logger.error({ err: error }, 'release failed'));
+      await admin.close().catch(() => undefined);
+      await Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, 500))]).catch(
+        () => undefined,
+      );
+      logger.info({ signal }, 'sfu worker stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  worker.lifecycle.on('change', ({ to, reason }) => {
+    if (to === 'failed' && !stopping) {
+      logger.error({ reason }, 'worker failed: exiting');
+      stop('worker-failed');
+    }
+  });
+
+  await admin.listen();
+  await worker.start();
+  logger.info(
+    { workerId: config.workerId, name: config.workerName, ice: { ...config.ice, credential: undefined } },
+    'sfu worker running',
+  );
+}
+
+/**
+ * kafkajs 2.2.4 arms a timer with a negative delay on every connection (tulios/kafkajs#1751);
+ * Node 24 warns each time although Node clamps it to 1 ms. Drop only that warning.
+ */
+function hideKafkajsTimerWarning(): void {
+  const defaults = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const listener of defaults) listener(warning);
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `sfu failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+/**
+ * The product's media path as real processes: the projector and SFU workers built from
+ * services/*, against the test run's Kafka under a random topic prefix.
+ */
+import { testInfra } from '../../support/infra.js';
+import { ServiceProcess } from '../../support/service-process.js';
+import type { MediaClient, Received } from './media-client.js';
+import type { Signaling } from './signaling.js';
+
+/** Environment shared by the services of one test file. */
+export function baseEnv(prefix: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
+    TOPIC_PREFIX: prefix,
+    ...(process.env['SFU_TEST_DEBUG'] ? { LOG_LEVEL: 'info' } : {}),
+  };
+}
+
+/** The projector, with edge liveness relaxed: these tests log commands without a real edge. */
+export function startProjector(prefix: string): Promise<ServiceProcess> {
+  return ServiceProcess.start('projector', { ...baseEnv(prefix), EDGE_LIVENESS_GRACE: '10m' });
+}
+
+/** An SFU worker bound to loopback. */
+export function startSfu(prefix: string, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+  return ServiceProcess.start('sfu', {
+    ...baseEnv(prefix),
+    SFU_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+    SFU_ICE_IPV6: 'false',
+    ...extra,
+  });
+}
+
+/** A value of the service's /metrics (first series starting with `series`), 0 when absent. */
+export async function metricValue(svc: ServiceProcess, series: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${svc.adminPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(series));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** The remote tracks `client` must receive: every other client's audio and video. */
+export function expectedTracks(client: MediaClient, all: readonly MediaClient[]): string[] {
+  return all
+    .filter((c) => c !== client)
+    .flatMap((c) => [`${c.sessionId}/${c.trackIds.audio}`, `${c.sessionId}/${c.trackIds.video}`]);
+}
+
+/** Packets per expected remote track, for assertions and failure messages. */
+export function packetTable(
+  clients: readonly MediaClient[],
+  among: readonly MediaClient[] = clients,
+): Record<string, Record<string, number>> {
+  const table: Record<string, Record<string, number>> = {};
+  for (const c of clients) {
+    table[c.address.identity] = Object.fromEntries(
+      expectedTracks(c, among).map((key) => {
+        const owner = among.find((o) => key.startsWith(`${o.sessionId}/`));
+        const label = `${owner?.address.identity ?? '?'}:${key.endsWith(owner?.trackIds.audio ?? '\0') ? 'audio' : 'video'}`;
+        return [label, c.received.get(key)?.packets ?? 0];
+      }),
+    );
+  }
+  return table;
+}
+
+/** Whether every client received more than `min` packets on every track of the others. */
+export function allFlowing(clients: readonly MediaClient[], min: number): boolean {
+  return clients.every((c) => expectedTracks(c, clients).every((key) => (c.received.get(key)?.packets ?? 0) > min));
+}
+
+/** Packets of `key` received after `since` is not tracked per packet; this snapshots counts. */
+export function snapshot(client: MediaClient): Map<string, number> {
+  return new Map([...client.received].map(([k, r]: [string, Received]) => [k, r.packets]));
+}
+
+/** The m-sections of an SDP that actively send a track of `publisherSessionId`. */
+export function activeSectionsOf(sdp: string, publisherSessionId: string): string[] {
+  const sections = sdp.split(/\r?\nm=/).slice(1);
+  return sections.filter((s) => s.includes(`a=msid:${publisherSessionId} `) && /a=(sendonly|sendrecv)/.test(s));
+}
+
+/**
+ * With SFU_TEST_DEBUG=1 (services then log at info): prints the services' output, what every
+ * client received and what the workers reported, to investigate a failure.
+ */
+export function dumpForDebugging(
+  services: readonly (ServiceProcess | undefined)[],
+  clients: readonly MediaClient[],
+  signaling: Signaling | undefined,
+): void {
+  if (!process.env['SFU_TEST_DEBUG']) return;
+  for (const svc of services)
+    if (svc) console.info(`---- ${svc.name} (admin ${svc.adminPort}) output\n${svc.output.join('').slice(-30_000)}`);
+  for (const c of clients) {
+    const events = c.events.map((e) => e.body.type + ('kind' in e.body ? `:${e.body.kind}` : '')).join(',');
+    console.info(`---- ${c.address.identity} (${c.sessionId}) events: ${events}; errors: ${c.errors.join(' | ')}`);
+  }
+  const reports = signaling?.sfuReports.map(
+    (c) =>
+      `${c.room.slice(0, 16)}:${c.body.type}${c.body.type === 'SfuRoomStatus' ? `:${c.body.status}:${c.body.workerId}` : ''}`,
+  );
+  console.info(`---- sfu reports: ${reports?.join(', ') ?? ''}`);
+}
