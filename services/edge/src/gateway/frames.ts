@@ -147,9 +147,7 @@ export class FrameHandler {
     if (err.code === 'internal') this.#d.logger.error({ err: error, type: msg.type }, 'command could not be logged');
     // The join never reached the log: the connection is free to try again.
     if (msg.type === 'join' && conn.room === room && conn.sessionId === null) conn.room = null;
-    const code: ErrorCode = (PASSED_THROUGH as readonly string[]).includes(err.code)
-      ? (err.code)
-      : 'internal';
+    const code: ErrorCode = (PASSED_THROUGH as readonly string[]).includes(err.code) ? err.code : 'internal';
     conn.sendError(msg.id, code, code === 'internal' ? 'unexpected server error' : err.message, err.retryAfterMs);
   }
 

@@ -101,9 +101,7 @@ export class UpgradeGate {
 
   #refuse(error: SignalError, logMessage?: string): UpgradeDecision {
     // Only codes of the wire catalogue go out; anything else is an internal error.
-    const code = (WIRE_UPGRADE_CODES as readonly string[]).includes(error.code)
-      ? (error.code)
-      : 'internal';
+    const code = (WIRE_UPGRADE_CODES as readonly string[]).includes(error.code) ? error.code : 'internal';
     const status = ERROR_CODES[code].httpStatus ?? 500;
     if (code === 'internal') this.d.logger.error({ err: error }, 'upgrade failed');
     else this.d.logger.debug({ code, reason: logMessage ?? error.message }, 'upgrade refused');
