@@ -118,6 +118,11 @@ describe('log, then ack', () => {
     expect(await client.answerTo('r2')).toMatchObject({ type: 'error', code: 'forbidden' });
     client.send({ type: 'join', id: 'j', room: randomId('room') });
     await client.answerTo('j');
+    // The ack means the Join is durable; the test's own consumer may not have read it yet.
+    await commands.find(
+      (c) => c.body.type === 'Join' && c.source.type === 'ClientSource' && c.source.identity === 'bob',
+      "bob's Join command",
+    );
     const logged = commands.records.filter(
       (r) => r.value.source.type === 'ClientSource' && r.value.source.identity === 'bob',
     );

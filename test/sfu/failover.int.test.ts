@@ -102,9 +102,10 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
   };
 
   /** Waits for MediaReset, re-publishes with new connections, waits for media; returns timings from `t0`. */
-  const recover = async (pair: readonly MediaClient[], t0: number) => {
+  /** MediaReset counts before a fault: the reset may arrive before the faulty worker has exited. */
+  const resetCounts = (pair: readonly MediaClient[]) => new Map(pair.map((c) => [c, c.mediaResets]));
+  const recover = async (pair: readonly MediaClient[], t0: number, resetsBefore: Map<MediaClient, number>) => {
     const before = new Map(pair.map((c) => [c, snapshot(c)]));
-    const resetsBefore = new Map(pair.map((c) => [c, c.mediaResets]));
     for (const c of pair) {
       await waitFor(() => c.mediaResets > resetsBefore.get(c)!, {
         timeoutMs: 30_000,
@@ -136,9 +137,10 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
     const owner = await ownerOf(room);
     const survivor = workers.find((w) => w !== owner)!;
 
+    const resets = resetCounts(pair);
     const killedAt = Date.now();
     await owner.kill();
-    const t = await recover(pair, killedAt);
+    const t = await recover(pair, killedAt, resets);
     console.info(
       `failover after SIGKILL: kill → MediaReset ${t.toReset} ms, kill → media again ${t.toMedia} ms (re-publish → media ${t.republishToMedia} ms)`,
     );
@@ -163,11 +165,12 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
     const { room, pair } = await callOfTwo(30);
     const owner = await ownerOf(room);
 
+    const resets = resetCounts(pair);
     const stoppedAt = Date.now();
     const exitCode = await owner.stop();
     const exitMs = Date.now() - stoppedAt;
     expect(exitCode).toBe(0);
-    const t = await recover(pair, stoppedAt);
+    const t = await recover(pair, stoppedAt, resets);
     console.info(
       `drain on SIGTERM: exit ${exitMs} ms; MediaReset ${t.toReset} ms, media again ${t.toMedia} ms after SIGTERM`,
     );
