@@ -3,7 +3,15 @@
  * client exists), build the adapters, start the edge, and turn SIGTERM/SIGINT into a drain that
  * ends the process within DRAIN_TIMEOUT whatever happens.
  */
-import { createAdminServer, createKafka, createLogger, createRedis, startTelemetry, type Logger } from '@sig/runtime';
+import {
+  createAdminServer,
+  createKafka,
+  createLogger,
+  createRedis,
+  hideKafkajsTimerWarning,
+  startTelemetry,
+  type Logger,
+} from '@sig/runtime';
 import { SchemaSet, topicName } from '@sig/schemas';
 import type { Kafka } from 'kafkajs';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
@@ -116,19 +124,6 @@ async function resolveReplySlot(kafka: Kafka, config: EdgeConfig, logger: Logger
   } finally {
     await admin.disconnect();
   }
-}
-
-/**
- * kafkajs 2.2.4 arms a timer with a negative delay on every connection (tulios/kafkajs#1751);
- * Node 24 warns each time although Node clamps it to 1 ms. Drop only that warning.
- */
-function hideKafkajsTimerWarning(): void {
-  const defaults = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    for (const listener of defaults) listener(warning);
-  });
 }
 
 main().catch((error: unknown) => {

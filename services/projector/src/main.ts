@@ -5,6 +5,7 @@ import {
   createKafka,
   createLogger,
   createMetricsRegistry,
+  hideKafkajsTimerWarning,
   metric,
   startTelemetry,
 } from '@sig/runtime';
@@ -13,6 +14,7 @@ import { loadProjectorConfig } from './config.js';
 import { Projector } from './projector.js';
 
 // Composition root: config, telemetry first, then wiring and signals.
+hideKafkajsTimerWarning();
 let config;
 try {
   config = loadProjectorConfig();

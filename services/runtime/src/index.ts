@@ -15,3 +15,5 @@ export * from './metrics.js';
 export * from './admin-server.js';
 export * from './kafka.js';
 export * from './redis.js';
+export * from './partitions.js';
+export * from './process-warnings.js';

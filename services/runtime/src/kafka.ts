@@ -25,10 +25,11 @@ import { injectTraceHeaders, type KafkaHeaders } from './telemetry.js';
 
 const require = createRequire(import.meta.url);
 
+/** kafkajs, loaded on first use (see below). */
 // kafkajs is loaded with require() when first needed, not imported: the OpenTelemetry
 // instrumentation patches it through the CommonJS require hook, which a static ESM import bypasses.
 // Loading it lazily means `startTelemetry()` only has to run before `createKafka()`.
-function kafkajs(): typeof KafkaJs {
+export function kafkajs(): typeof KafkaJs {
   return require('kafkajs') as typeof KafkaJs;
 }
 

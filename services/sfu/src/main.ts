@@ -8,6 +8,7 @@ import {
   createKafka,
   createLogger,
   createMetricsRegistry,
+  hideKafkajsTimerWarning,
   metric,
   startTelemetry,
 } from '@sig/runtime';
@@ -121,19 +122,6 @@ async function main(): Promise<void> {
     { workerId: config.workerId, name: config.workerName, ice: { ...config.ice, credential: undefined } },
     'sfu worker running',
   );
-}
-
-/**
- * kafkajs 2.2.4 arms a timer with a negative delay on every connection (tulios/kafkajs#1751);
- * Node 24 warns each time although Node clamps it to 1 ms. Drop only that warning.
- */
-function hideKafkajsTimerWarning(): void {
-  const defaults = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    for (const listener of defaults) listener(warning);
-  });
 }
 
 main().catch((error: unknown) => {

@@ -1,9 +1,8 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { createProducer, type Logger } from '@sig/runtime';
+import { createProducer, readPartitionsToEnd, type Logger } from '@sig/runtime';
 import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
 import { checkpointKey, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
-import { readPartitionsToEnd } from './partition-reader.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -92,7 +91,7 @@ export class PartitionWorker {
         );
         tailEvents++;
       },
-      { groupPrefix: this.ctx.topicPrefix },
+      { groupPrefix: this.ctx.topicPrefix, label: 'projector-rebuild', timeoutMs: 120_000 },
     );
     if (projection.lastEventOffset === null && checkpoint !== null)
       projection.lastEventOffset = BigInt(checkpoint.offset);
@@ -119,12 +118,12 @@ export class PartitionWorker {
     await readPartitionsToEnd(
       this.ctx.kafka,
       topicName('snapshots', this.ctx.topicPrefix),
-      new Map([[this.partition, 0n]]),
+      new Map([[this.partition, 'earliest' as const]]),
       (_p, message) => {
         if (!message.value || !message.key) return;
         latest.set(message.key.toString(), this.ctx.codecs.snapshot.decode(message.value));
       },
-      { groupPrefix: this.ctx.topicPrefix },
+      { groupPrefix: this.ctx.topicPrefix, label: 'projector-rebuild', timeoutMs: 120_000 },
     );
     const key = checkpointKey(this.partition);
     const checkpoint = latest.get(key) ?? null;

@@ -13,7 +13,14 @@
  * - a partition taken away closes its rooms' media (`RELEASED`).
  */
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { createConsumer, createProducer, Lifecycle, type Logger, type Readiness } from '@sig/runtime';
+import {
+  createConsumer,
+  createProducer,
+  Lifecycle,
+  readPartitionsToEnd,
+  type Logger,
+  type Readiness,
+} from '@sig/runtime';
 import {
   AvroCodec,
   decodeOrDeadLetter,
@@ -34,7 +41,6 @@ import {
   type NegotiationPolicy,
 } from '../domain/index.js';
 import { Outbox } from './outbox.js';
-import { readPartitions } from './partition-reader.js';
 import { MediaRoom, type RoomCensus } from './room.js';
 
 /** Settings of a worker. */
@@ -318,10 +324,10 @@ export class SfuWorker {
     const partitionOf = new Map<string, number>();
     let records = 0;
     try {
-      await readPartitions(
+      await readPartitionsToEnd(
         this.#options.kafka,
         topicName('mediaCommands', this.#options.topicPrefix),
-        partitions,
+        new Map(partitions.map((p) => [p, 'earliest' as const])),
         (partition, message) => {
           if (!message.value) return;
           try {
@@ -333,7 +339,7 @@ export class SfuWorker {
             // Unreadable records are dead-lettered when the group consumes them.
           }
         },
-        { groupPrefix: this.#options.topicPrefix, timeoutMs: this.#options.recoveryTimeoutMs },
+        { groupPrefix: this.#options.topicPrefix, label: 'sfu-recovery', timeoutMs: this.#options.recoveryTimeoutMs },
       );
     } catch (error) {
       this.#log.warn(

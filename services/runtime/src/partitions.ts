@@ -1,16 +1,15 @@
 /**
- * Reads chosen partitions of a topic from the beginning up to their end at call time, outside
- * the worker's consumer group. kafkajs has no manual assignment: a private, single-member group
- * whose assigner hands out exactly those partitions is the supported way (the group is deleted
- * afterwards).
+ * Reading chosen partitions of a topic outside a service's consumer group (rebuilds, recovery).
+ * kafkajs has no manual assignment: a private, single-member group whose assigner hands out
+ * exactly those partitions is the supported way; the group is deleted afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import kafkajs, { type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
-import { createConsumer } from '@sig/runtime';
+import type { Kafka, KafkaMessage, PartitionAssigner } from 'kafkajs';
+import { createConsumer, kafkajs } from './kafka.js';
 
-/** An assigner giving the group's only member exactly `partitions` of `topic`. */
+/** An assigner giving the group's member(s) exactly `partitions` of `topic`. */
 export function fixedPartitionsAssigner(topic: string, partitions: readonly number[]): PartitionAssigner {
-  const { MemberMetadata, MemberAssignment } = kafkajs.AssignerProtocol;
+  const { MemberMetadata, MemberAssignment } = kafkajs().AssignerProtocol;
   return () => ({
     name: 'FixedPartitions',
     version: 1,
@@ -32,17 +31,25 @@ export function fixedPartitionsAssigner(topic: string, partitions: readonly numb
   });
 }
 
-/** Options of `readPartitions`. */
+/** Options of `readPartitionsToEnd`. */
 export interface ReadPartitionsOptions {
+  /** Prefix of the private group id (the topic prefix, so test runs stay apart). */
   readonly groupPrefix: string;
+  /** Names the reader in the group id, e.g. `projector-rebuild`. */
+  readonly label: string;
+  /** Fails the read when the end is not reached in time. */
   readonly timeoutMs: number;
 }
 
-/** Calls `onMessage` for every record of `partitions` from the log start to the end at call time. */
-export async function readPartitions(
+/**
+ * Calls `onMessage` for every record of the given partitions, from the given offset (`'earliest'`
+ * = the log start; never below it) up to the end of each partition at call time. Reads committed
+ * data only.
+ */
+export async function readPartitionsToEnd(
   kafka: Kafka,
   topic: string,
-  partitions: readonly number[],
+  from: ReadonlyMap<number, bigint | 'earliest'>,
   onMessage: (partition: number, message: KafkaMessage) => void,
   options: ReadPartitionsOptions,
 ): Promise<void> {
@@ -52,16 +59,22 @@ export async function readPartitions(
   let ends: Map<number, bigint>;
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    starts = new Map(offsets.map((o) => [o.partition, BigInt(o.low)]));
+    const low = new Map(offsets.map((o) => [o.partition, BigInt(o.low)]));
     ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    starts = new Map(
+      [...from].map(([p, offset]) => {
+        const floor = low.get(p) ?? 0n;
+        return [p, offset === 'earliest' || offset < floor ? floor : offset];
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
-  const pending = new Set(partitions.filter((p) => (ends.get(p) ?? 0n) > (starts.get(p) ?? 0n)));
+  const pending = new Set([...starts].filter(([p, start]) => (ends.get(p) ?? 0n) > start).map(([p]) => p));
   if (pending.size === 0) return;
 
   const wanted = [...pending];
-  const groupId = `${options.groupPrefix}sfu-recovery-${randomUUID()}`;
+  const groupId = `${options.groupPrefix}${options.label}-${randomUUID()}`;
   const consumer = createConsumer(kafka, { groupId, partitionAssigners: [fixedPartitionsAssigner(topic, wanted)] });
   let finish: () => void = () => undefined;
   let fail: (err: Error) => void = () => undefined;
@@ -80,7 +93,11 @@ export async function readPartitions(
   });
   const timer = setTimeout(
     () =>
-      fail(new Error(`reading ${topic} partitions ${wanted.join(',')} did not finish within ${options.timeoutMs} ms`)),
+      fail(
+        new Error(
+          `reading ${topic} partitions ${wanted.join(',')} did not reach the end within ${options.timeoutMs} ms`,
+        ),
+      ),
     options.timeoutMs,
   );
   try {
