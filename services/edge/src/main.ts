@@ -8,6 +8,7 @@ import {
   createKafka,
   createLogger,
   createRedis,
+  handleShutdownSignals,
   hideKafkajsTimerWarning,
   startTelemetry,
   type Logger,
@@ -60,30 +61,16 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'admin' }),
   });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    // The guarantee: whatever hangs below, the process is gone at the drain deadline.
-    setTimeout(() => {
-      logger.error({ drainTimeoutMs: config.drainTimeout }, 'drain deadline reached: exiting');
-      process.exit(1);
-    }, config.drainTimeout);
-    void (async () => {
-      await edge?.drain(signal).catch((err: unknown) => logger.error({ err }, 'drain failed'));
+  const shutdown = handleShutdownSignals({
+    logger,
+    deadlineMs: config.drainTimeout,
+    telemetry,
+    stoppedMessage: 'edge stopped',
+    stop: async (signal) => {
+      await edge?.drain(signal);
       await admin.close().catch(() => undefined);
-      await Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, 500))]).catch(
-        () => undefined,
-      );
-      logger.info({ signal }, 'edge stopped');
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
 
   const adminAddress = await admin.listen();
   const replySlot = await resolveReplySlot(kafka, config, logger);
@@ -97,7 +84,7 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'auth' }),
   });
   edge = new Edge({ config, replySlot, kafka, redis, verifier, schemas: SchemaSet.load(), metrics, logger });
-  if (stopping) return;
+  if (shutdown.stopping) return;
   await edge.start();
   logger.info(
     { edgeId: config.edgeId, replySlot, host: config.host, port: edge.port, adminPort: adminAddress.port },

@@ -5,6 +5,7 @@ import {
   createKafka,
   createLogger,
   createMetricsRegistry,
+  handleShutdownSignals,
   hideKafkajsTimerWarning,
   metric,
   startTelemetry,
@@ -73,20 +74,17 @@ const admin = createAdminServer({
   },
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping');
+handleShutdownSignals({
+  logger,
   // Never hang: a stuck broker call must not keep the process alive past the deadline.
-  setTimeout(() => process.exit(1), 15_000).unref();
-  await projector.stop();
-  await admin.close();
-  await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+  deadlineMs: 15_000,
+  telemetry,
+  stoppedMessage: 'projector stopped',
+  stop: async () => {
+    await projector.stop();
+    await admin.close();
+  },
+});
 
 await admin.listen();
 await projector.start();

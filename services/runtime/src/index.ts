@@ -17,3 +17,4 @@ export * from './kafka.js';
 export * from './redis.js';
 export * from './partitions.js';
 export * from './process-warnings.js';
+export * from './shutdown.js';

@@ -8,6 +8,7 @@ import {
   createKafka,
   createLogger,
   createMetricsRegistry,
+  handleShutdownSignals,
   hideKafkajsTimerWarning,
   metric,
   startTelemetry,
@@ -84,35 +85,21 @@ async function main(): Promise<void> {
     readiness: () => worker.readiness(),
   });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    // The guarantee: whatever hangs below, the process is gone at the drain deadline.
-    setTimeout(() => {
-      logger.error({ drainTimeoutMs: config.drainTimeout }, 'drain deadline reached: exiting');
-      process.exit(1);
-    }, config.drainTimeout).unref();
-    void (async () => {
+  const shutdown = handleShutdownSignals({
+    logger,
+    deadlineMs: config.drainTimeout,
+    telemetry,
+    stoppedMessage: 'sfu worker stopped',
+    stop: async (signal) => {
       clearInterval(gauges);
-      await worker.stop(signal).catch((error: unknown) => logger.error({ err: error }, 'release failed'));
+      await worker.stop(signal);
       await admin.close().catch(() => undefined);
-      await Promise.race([telemetry.shutdown(), new Promise((resolve) => setTimeout(resolve, 500))]).catch(
-        () => undefined,
-      );
-      logger.info({ signal }, 'sfu worker stopped');
-      process.exit(0);
-    })();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+  });
   worker.lifecycle.on('change', ({ to, reason }) => {
-    if (to === 'failed' && !stopping) {
+    if (to === 'failed' && !shutdown.stopping) {
       logger.error({ reason }, 'worker failed: exiting');
-      stop('worker-failed');
+      shutdown.stop('worker-failed');
     }
   });
 
