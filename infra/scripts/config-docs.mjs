@@ -23,4 +23,16 @@ for (const [service, [path, name]] of Object.entries(specs)) {
   readme = readme.replace(marker, `$1${configTableMarkdown(spec)}\n$2`);
 }
 writeFileSync(file, readme);
+
+// Each service README that has a `config:start` section gets its own table too.
+for (const [service, [path, name]] of Object.entries(specs)) {
+  const serviceReadme = new URL(`services/${service}/README.md`, root);
+  const module = new URL(path, root);
+  if (!existsSync(serviceReadme) || !existsSync(module)) continue;
+  const text = readFileSync(serviceReadme, 'utf8');
+  const marker = /(<!-- config:start -->\n<!--[^\n]*-->\n)[\s\S]*?(<!-- config:end -->)/;
+  if (!marker.test(text)) continue;
+  const spec = (await import(module.href))[name];
+  writeFileSync(serviceReadme, text.replace(marker, `$1\n${configTableMarkdown(spec)}\n$2`));
+}
 console.log('README.md configuration tables written');

@@ -362,6 +362,11 @@ describe('server messages', () => {
     expect(isServerMessage({ type: 'notice', kind: 'token_expiring', expiresAt: 1_767_229_200_000 })).toBe(true);
     expect(isServerMessage({ type: 'notice', kind: 'kicked', reason: 'spam' })).toBe(true);
     expect(isServerMessage({ type: 'notice', kind: 'kicked' })).toBe(false);
+    const turn = { urls: ['turn:127.0.0.1:3478'], username: '1767229200:alice', credential: 'c2VjcmV0' };
+    expect(
+      isServerMessage({ type: 'notice', kind: 'ice_servers', iceServers: [turn], expiresAt: 1_767_229_200_000 }),
+    ).toBe(true);
+    expect(isServerMessage({ type: 'notice', kind: 'ice_servers', iceServers: [turn] })).toBe(false);
     expect(isServerMessage({ type: 'participant_left', seq: 3, sessionId: 's', identity: 'i', reason: 'bored' })).toBe(
       false,
     );
@@ -396,7 +401,7 @@ describe('types', () => {
       'unknown_session' | 'identity_mismatch' | 'window_exceeded' | 'session_ended' | 'unknown'
     >();
     expectTypeOf<ServerMessageOf<'notice'>['kind']>().toEqualTypeOf<
-      'reconnect_elsewhere' | 'token_expiring' | 'kicked'
+      'reconnect_elsewhere' | 'token_expiring' | 'kicked' | 'ice_servers'
     >();
     // @ts-expect-error -- 'hologram' is not a track kind
     const bad: ClientMessageOf<'publish'>['tracks'][number]['kind'] = 'hologram';

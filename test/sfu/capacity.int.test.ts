@@ -5,43 +5,54 @@ import { testInfra } from '../support/infra.js';
 import { createTopics, deleteTopics } from '../support/kafka.js';
 import type { ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
-import { MediaClient } from './support/media-client.js';
-import { Signaling } from './support/signaling.js';
-import { allFlowing, dumpForDebugging, packetTable, snapshot, startProjector, startSfu } from './support/stack.js';
+import { killAll, type EdgeProcess } from '../edge/support/edge-process.js';
+import type { MediaClient } from './support/media-client.js';
+import { SfuReports } from './support/sfu-reports.js';
+import {
+  allFlowing,
+  dumpForDebugging,
+  mediaClient,
+  packetTable,
+  snapshot,
+  startMediaEdge,
+  startProjector,
+  startSfu,
+} from './support/stack.js';
 
 // A worker at its room limit refuses a new room with a clear error (sfu_capacity) to that room's
 // clients, and the rooms it serves keep their media.
 
 describe('SFU worker capacity (real Kafka, real processes)', () => {
   const prefix = randomTopicPrefix();
-  let signaling: Signaling;
+  let signaling: SfuReports;
+  let edge: EdgeProcess;
   let projector: ServiceProcess;
   let sfu: ServiceProcess;
   const clients: MediaClient[] = [];
 
   beforeAll(async () => {
     await createTopics(prefix);
-    signaling = new Signaling(testInfra().kafkaBrokers, prefix);
-    await Promise.all([signaling.start(), signaling.watchSfuReports()]);
-    [projector, sfu] = await Promise.all([
+    signaling = new SfuReports(testInfra().kafkaBrokers, prefix);
+    await signaling.start();
+    [edge, projector, sfu] = await Promise.all([
+      startMediaEdge(prefix),
       startProjector(prefix),
       startSfu(prefix, { SFU_MAX_ROOMS: '1', SFU_WORKER_ID: 'sfu-small' }),
     ]);
   });
 
   afterAll(async () => {
-    dumpForDebugging([projector, sfu], clients, signaling);
+    dumpForDebugging([edge, projector, sfu], clients, signaling);
     await Promise.all(clients.map((c) => c.close()));
-    await Promise.all([projector?.kill(), sfu?.kill()]);
+    await Promise.all([killAll([edge]), projector?.kill(), sfu?.kill()]);
     await signaling?.stop();
     await deleteTopics(prefix);
   });
 
-  const join = async (room: string, identity: string, slot: number) => {
-    const c = new MediaClient({ identity, connectionId: `conn-${identity}-${randomUUID()}`, slot }, room, signaling);
+  const join = async (room: string, identity: string) => {
+    const c = await mediaClient(edge, identity, room);
     clients.push(c);
     await c.join();
-    await waitFor(() => c.sessionId, { message: `${identity} joined` });
     await c.publish();
     c.startMedia();
     return c;
@@ -49,19 +60,19 @@ describe('SFU worker capacity (real Kafka, real processes)', () => {
 
   it('a room beyond SFU_MAX_ROOMS is refused with sfu_capacity; the served room is not degraded', async () => {
     const served = `served-${randomUUID()}`;
-    const pair = [await join(served, 'alice', 40), await join(served, 'bob', 41)];
+    const pair = [await join(served, 'alice'), await join(served, 'bob')];
     await waitFor(() => allFlowing(pair, 50), {
       timeoutMs: 30_000,
       message: `the first room's media flows: ${JSON.stringify(packetTable(pair))}`,
     });
 
     const refusedRoom = `refused-${randomUUID()}`;
-    const carol = await join(refusedRoom, 'carol', 42);
-    const rejection = await waitFor(
-      () => carol.events.find((e) => e.body.type === 'CommandRejected' && e.body.commandType === 'SfuRoomStatus'),
-      { timeoutMs: 15_000, message: 'carol is told the media worker is full' },
-    );
-    expect(rejection.body).toMatchObject({ type: 'CommandRejected', code: 'sfu_capacity' });
+    const carol = await join(refusedRoom, 'carol');
+    const rejection = await waitFor(() => carol.messages.find((m) => m.type === 'error'), {
+      timeoutMs: 15_000,
+      message: 'carol is told the media worker is full',
+    });
+    expect(rejection).toMatchObject({ type: 'error', code: 'sfu_capacity', retriable: true });
     expect(
       signaling.sfuReports.some(
         (c) =>
@@ -83,6 +94,6 @@ describe('SFU worker capacity (real Kafka, real processes)', () => {
     );
     for (const c of pair) expect(c.errors).toEqual([]);
     // The refused room got no media state: carol never got an answer, in all that time.
-    expect(carol.events.some((e) => e.body.type === 'MediaSignal')).toBe(false);
+    expect(carol.messages.some((m) => m.type === 'media_signal')).toBe(false);
   });
 });

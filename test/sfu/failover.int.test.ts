@@ -5,15 +5,18 @@ import { testInfra } from '../support/infra.js';
 import { createTopics, deleteTopics } from '../support/kafka.js';
 import type { ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
-import { MediaClient } from './support/media-client.js';
-import { Signaling } from './support/signaling.js';
+import { killAll, type EdgeProcess } from '../edge/support/edge-process.js';
+import type { MediaClient } from './support/media-client.js';
+import { SfuReports } from './support/sfu-reports.js';
 import {
   allFlowing,
   dumpForDebugging,
   expectedTracks,
+  mediaClient,
   metricValue,
   packetTable,
   snapshot,
+  startMediaEdge,
   startProjector,
   startSfu,
 } from './support/stack.js';
@@ -25,7 +28,8 @@ import {
 
 describe('SFU worker failover (real Kafka, several worker processes)', () => {
   const prefix = randomTopicPrefix();
-  let signaling: Signaling;
+  let signaling: SfuReports;
+  let edge: EdgeProcess;
   let projector: ServiceProcess;
   const workers: ServiceProcess[] = [];
   const workerIds = new Map<ServiceProcess, string>();
@@ -35,18 +39,18 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
 
   beforeAll(async () => {
     await createTopics(prefix);
-    signaling = new Signaling(testInfra().kafkaBrokers, prefix);
-    await Promise.all([signaling.start(), signaling.watchSfuReports()]);
-    projector = await startProjector(prefix);
+    signaling = new SfuReports(testInfra().kafkaBrokers, prefix);
+    await signaling.start();
+    [edge, projector] = await Promise.all([startMediaEdge(prefix), startProjector(prefix)]);
     // One after the other: the second one's readiness means the group's rebalance is complete.
     await startWorker('sfu-a');
     await startWorker('sfu-b');
   });
 
   afterAll(async () => {
-    dumpForDebugging([projector, ...workers], clients, signaling);
+    dumpForDebugging([edge, projector, ...workers], clients, signaling);
     await Promise.all(clients.map((c) => c.close()));
-    await Promise.all([projector?.kill(), ...workers.map((w) => w.kill())]);
+    await Promise.all([killAll([edge]), projector?.kill(), ...workers.map((w) => w.kill())]);
     await signaling?.stop();
     await deleteTopics(prefix);
   });
@@ -59,21 +63,11 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
   };
 
   /** Two clients in a new room, publishing, media flowing both ways. */
-  const callOfTwo = async (slotBase: number) => {
+  const callOfTwo = async () => {
     const room = `failover-${randomUUID()}`;
-    const pair = ['alice', 'bob'].map(
-      (identity, i) =>
-        new MediaClient(
-          { identity, connectionId: `conn-${identity}-${randomUUID()}`, slot: slotBase + i },
-          room,
-          signaling,
-        ),
-    );
+    const pair = await Promise.all(['alice', 'bob'].map((identity) => mediaClient(edge, identity, room)));
     clients.push(...pair);
-    for (const c of pair) {
-      await c.join();
-      await waitFor(() => c.sessionId, { message: `${c.address.identity} joined` });
-    }
+    for (const c of pair) await c.join();
     for (const c of pair) {
       await c.publish();
       c.startMedia();
@@ -109,7 +103,7 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
     for (const c of pair) {
       await waitFor(() => c.mediaResets > resetsBefore.get(c)!, {
         timeoutMs: 30_000,
-        message: `${c.address.identity} is told to re-publish (MediaReset)`,
+        message: `${c.identity} is told to re-publish (MediaReset)`,
       });
     }
     const resetAt = Date.now();
@@ -133,7 +127,7 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
   };
 
   it('SIGKILL of the worker serving a room: the room moves after the session timeout and media flows again', async () => {
-    const { room, pair } = await callOfTwo(20);
+    const { room, pair } = await callOfTwo();
     const owner = await ownerOf(room);
     const survivor = workers.find((w) => w !== owner)!;
 
@@ -162,7 +156,7 @@ describe('SFU worker failover (real Kafka, several worker processes)', () => {
 
   it('SIGTERM of the worker serving a room: it releases the room and exits in time; the room moves at once', async () => {
     await startWorker('sfu-c');
-    const { room, pair } = await callOfTwo(30);
+    const { room, pair } = await callOfTwo();
     const owner = await ownerOf(room);
 
     const resets = resetCounts(pair);

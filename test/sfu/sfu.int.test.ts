@@ -1,31 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EdgeProcess } from '../edge/support/edge-process.js';
+import { killAll } from '../edge/support/edge-process.js';
 import { randomTopicPrefix } from '../support/ids.js';
 import { testInfra } from '../support/infra.js';
 import { createTopics, deleteTopics } from '../support/kafka.js';
 import type { ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
-import { MediaClient } from './support/media-client.js';
-import { Signaling } from './support/signaling.js';
+import type { MediaClient } from './support/media-client.js';
+import { SfuReports } from './support/sfu-reports.js';
 import {
   activeSectionsOf,
   allFlowing,
   dumpForDebugging,
   expectedTracks,
+  mediaClient,
   metricValue,
   packetTable,
   snapshot,
+  startMediaEdge,
   startProjector,
   startSfu,
 } from './support/stack.js';
 
-// The product's media path end to end: commands as an edge logs them → projector → media
-// commands → SFU worker (werift) → SfuSource commands → projector → deliveries → "clients"
-// (werift peers in this process), with RTP flowing client → SFU → clients over loopback.
+// The product's media path end to end: client WebSocket → edge → commands → projector → media
+// commands → SFU worker (werift) → SfuSource commands → projector → deliveries → edge → client
+// WebSocket, with the clients werift peers in this process and RTP flowing client → SFU →
+// clients over loopback.
 
 describe('SFU worker: three participants through the full stack (real Kafka, real processes)', () => {
   const prefix = randomTopicPrefix();
-  let signaling: Signaling;
+  let signaling: SfuReports;
+  let edge: EdgeProcess;
   let projector: ServiceProcess;
   let sfu: ServiceProcess;
   const clients: MediaClient[] = [];
@@ -35,18 +41,19 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
 
   beforeAll(async () => {
     await createTopics(prefix);
-    signaling = new Signaling(testInfra().kafkaBrokers, prefix);
-    await Promise.all([signaling.start(), signaling.watchSfuReports()]);
-    [projector, sfu] = await Promise.all([
+    signaling = new SfuReports(testInfra().kafkaBrokers, prefix);
+    await signaling.start();
+    [edge, projector, sfu] = await Promise.all([
+      startMediaEdge(prefix),
       startProjector(prefix),
       startSfu(prefix, { SFU_ICE_UDP_PORT_RANGE: `${portRange[0]}-${portRange[1]}` }),
     ]);
   });
 
   afterAll(async () => {
-    dumpForDebugging([projector, sfu], clients, signaling);
+    dumpForDebugging([edge, projector, sfu], clients, signaling);
     await Promise.all(clients.map((c) => c.close()));
-    await Promise.all([projector?.kill(), sfu?.kill()]);
+    await Promise.all([killAll([edge]), projector?.kill(), sfu?.kill()]);
     await signaling?.stop();
     await deleteTopics(prefix);
   });
@@ -54,22 +61,14 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
   it('each participant receives the two others audio and video; a leaver is renegotiated away', async () => {
     const room = `room-${randomUUID()}`;
     // Carol's camera is H.264, the others' VP8: each subscriber gets the publisher's codec.
-    const [alice, bob, carol] = (['VP8', 'VP8', 'H264'] as const).map((codec, i) => {
-      const identity = ['alice', 'bob', 'carol'][i]!;
-      return new MediaClient(
-        { identity, connectionId: `conn-${identity}-${randomUUID()}`, slot: i + 1 },
-        room,
-        signaling,
-        undefined,
-        codec,
-      );
-    }) as [MediaClient, MediaClient, MediaClient];
+    const [alice, bob, carol] = await Promise.all([
+      mediaClient(edge, 'alice', room, undefined, 'VP8'),
+      mediaClient(edge, 'bob', room, undefined, 'VP8'),
+      mediaClient(edge, 'carol', room, undefined, 'H264'),
+    ]);
     clients.push(alice, bob, carol);
 
-    for (const c of clients) {
-      await c.join();
-      await waitFor(() => c.sessionId, { message: `${c.address.identity} joined` });
-    }
+    for (const c of clients) await c.join();
     for (const c of clients) {
       await c.publish();
       c.startMedia();
@@ -103,10 +102,10 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
 
     // Every SFU candidate (in its SDPs and trickled) is on loopback, within SFU_ICE_UDP_PORT_RANGE.
     const sfuCandidates = clients.flatMap((c) =>
-      c.events.flatMap((e) => {
-        if (e.body.type !== 'MediaSignal') return [];
-        if (e.body.sdp) return e.body.sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
-        return e.body.candidate ? [e.body.candidate.candidate] : [];
+      c.messages.flatMap((m) => {
+        if (m.type !== 'media_signal') return [];
+        if (m.sdp) return m.sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+        return m.candidate ? [m.candidate.candidate] : [];
       }),
     );
     expect(sfuCandidates.length).toBeGreaterThan(0);
@@ -165,7 +164,7 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
       message: 'alice gets a subscriber offer restarting ICE',
     });
     // And the client restarts its own PUBLISHER connection (a renegotiation of the same one).
-    const answers = () => bob.events.filter((e) => e.body.type === 'MediaSignal' && e.body.kind === 'ANSWER').length;
+    const answers = () => bob.messages.filter((m) => m.type === 'media_signal' && m.kind === 'answer').length;
     const answersBefore = answers();
     await bob.restartPublisherIce();
     await waitFor(() => answers() > answersBefore, { message: "bob's ICE-restart offer is answered" });
@@ -191,7 +190,7 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
         () => c.subscriberOffers.slice(before).some((sdp) => activeSectionsOf(sdp, carolSession).length === 0),
         {
           timeoutMs: 15_000,
-          message: `${c.address.identity} gets a subscriber offer without carol's tracks`,
+          message: `${c.identity} gets a subscriber offer without carol's tracks`,
         },
       );
     }
@@ -214,7 +213,7 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
         // A few packets may have been in flight when the renegotiation landed.
         expect(
           c.packetsFrom(carolSession, trackId) - (before.get(key) ?? 0),
-          `${c.address.identity} still receives ${trackId}`,
+          `${c.identity} still receives ${trackId}`,
         ).toBeLessThan(10);
       }
     }
@@ -231,14 +230,9 @@ describe('SFU worker: three participants through the full stack (real Kafka, rea
 
     // Dave joins after carol left: alice and bob receive his media. The m-line freed by carol's
     // Opus track is reused for his; her H.264 one cannot carry his VP8, so video gets a new one.
-    const dave = new MediaClient(
-      { identity: 'dave', connectionId: `conn-dave-${randomUUID()}`, slot: 4 },
-      room,
-      signaling,
-    );
+    const dave = await mediaClient(edge, 'dave', room);
     clients.push(dave);
     await dave.join();
-    await waitFor(() => dave.sessionId, { message: 'dave joined' });
     await dave.publish();
     dave.startMedia();
     const present = [alice, bob, dave];

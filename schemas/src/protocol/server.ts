@@ -288,6 +288,21 @@ export const ServerNotice = Type.Union(
       },
       { description: 'An admin removed this participant; the server closes with 4002.' },
     ),
+    Type.Object(
+      {
+        type: Type.Literal('notice'),
+        kind: Type.Literal('ice_servers'),
+        iceServers: Type.Array(WireIceServer, {
+          maxItems: PROTOCOL_LIMITS.items,
+          description: 'The same servers as in joined, with fresh TURN credentials.',
+        }),
+        expiresAt: Timestamp,
+      },
+      {
+        description:
+          'The TURN credentials of joined (or of the previous ice_servers) expire soon: use these for new ICE gathering (RTCPeerConnection.setConfiguration before an ICE restart). Sent a quarter of the TTL before expiry; existing allocations are refreshed by the browser with the credentials they were created with.',
+      },
+    ),
   ],
   { title: 'notice', description: 'Out-of-band information about this connection, discriminated by `kind`.' },
 );

@@ -169,7 +169,12 @@ export const edgeConfigSpec = {
       secret: true,
       description: 'TURN REST shared secret (coturn static-auth-secret)',
     }),
-    turnTtl: env.duration('TURN_TTL', { default: 3_600_000, min: 60_000, description: 'Lifetime of TURN credentials' }),
+    turnTtl: env.duration('TURN_TTL', {
+      default: 3_600_000,
+      min: 10_000,
+      description:
+        'Lifetime of TURN credentials; fresh ones are sent (notice ice_servers) a quarter of it before expiry',
+    }),
   },
   resumeWindowEvents: env.int('RESUME_WINDOW_EVENTS', {
     default: 1024,

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { iceServersFor, turnCredentials } from '../src/domain/ice.js';
+import { iceGrantFor, iceRefreshDue, turnCredentials } from '../src/domain/ice.js';
 import { defaultReplySlot, fnv1a32 } from '../src/domain/reply-slot.js';
 
 describe('TURN REST credentials', () => {
@@ -23,15 +23,28 @@ describe('TURN REST credentials', () => {
       turnUrls: ['turn:turn.example.org:3478?transport=udp'],
       turnTtlMs: 3_600_000,
     };
-    expect(iceServersFor({ ...base, turnSecret: undefined }, 'bob', 0)).toEqual([
-      { urls: ['stun:stun.example.org:3478'] },
-    ]);
-    const servers = iceServersFor({ ...base, turnSecret: 'x' }, 'bob', 0);
-    expect(servers[1]).toEqual({
+    expect(iceGrantFor({ ...base, turnSecret: undefined }, 'bob', 0)).toEqual({
+      iceServers: [{ urls: ['stun:stun.example.org:3478'] }],
+      expiresAt: null,
+    });
+    const grant = iceGrantFor({ ...base, turnSecret: 'x' }, 'bob', 0);
+    expect(grant.iceServers[1]).toEqual({
       urls: ['turn:turn.example.org:3478?transport=udp'],
       ...turnCredentials('x', 'bob', 0, 3_600_000),
     });
-    expect(iceServersFor({ stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlMs: 1 }, 'bob', 0)).toEqual([]);
+    expect(grant.expiresAt).toBe(3_600_000);
+    expect(iceGrantFor({ stunUrls: [], turnUrls: [], turnSecret: undefined, turnTtlMs: 1 }, 'bob', 0)).toEqual({
+      iceServers: [],
+      expiresAt: null,
+    });
+  });
+
+  test('credentials are refreshed a quarter of their TTL before they expire', () => {
+    const ttl = 3_600_000;
+    const expiresAt = 10_000_000 + ttl;
+    expect(iceRefreshDue(expiresAt, ttl, expiresAt - ttl / 4 - 1)).toBe(false);
+    expect(iceRefreshDue(expiresAt, ttl, expiresAt - ttl / 4)).toBe(true);
+    expect(iceRefreshDue(expiresAt, ttl, expiresAt + 1)).toBe(true);
   });
 });
 

@@ -2,8 +2,8 @@
  * A simulated app in Node: a werift PUBLISHER connection sending an Opus and a VP8 track it
  * generates itself (small synthetic payloads at real rates: Opus silence at 50 packets/s, a
  * VP8 keyframe-like frame at 30 fps), and a SUBSCRIBER connection created on the SFU's first
- * offer, counting the RTP of every remote track. Signaling goes through the log as an edge
- * would write it (see signaling.ts).
+ * offer, counting the RTP of every remote track. Signaling is the client WebSocket protocol
+ * through a real edge (edge-link.ts), as a browser app speaks it.
  */
 import {
   MediaStream,
@@ -20,8 +20,9 @@ import {
   type RTCRtpTransceiver,
   type RTCSessionDescription,
 } from 'werift';
-import type { CommandBody, IceCandidate, MediaTransport, RoomEvent, TrackInfo } from '@sig/schemas';
-import type { ClientAddress, Signaling } from './signaling.js';
+import type { ServerMessage, WireIceCandidate, WireIceServer, WireMediaTransport } from '@sig/schemas';
+import { waitFor } from '../../support/wait.js';
+import type { EdgeLink, Request } from './edge-link.js';
 
 /** ICE settings of test clients: loopback only, no public STUN (werift's default). */
 export function loopbackIce(): Partial<PeerConfig> {
@@ -65,14 +66,6 @@ function resumeIceAfterRestart(pc: RTCPeerConnection): void {
   }
 }
 
-/** The a=mid values of an SDP, in m-line order. */
-function mids(sdp: string): (string | undefined)[] {
-  return sdp
-    .split(/\r?\nm=/)
-    .slice(1)
-    .map((section) => /\na=mid:(\S+)/.exec(section)?.[1]);
-}
-
 /** RTP received from one remote track. */
 export interface Received {
   packets: number;
@@ -96,7 +89,10 @@ export class MediaClient {
   sessionId: string | null = null;
   publisher: RTCPeerConnection | null = null;
   subscriber: RTCPeerConnection | null = null;
-  readonly events: RoomEvent[] = [];
+  /** Server messages other than acks and pings, in arrival order. */
+  readonly messages: ServerMessage[] = [];
+  /** ICE servers of the `joined` answer (TURN with short-lived credentials when configured). */
+  iceServers: readonly WireIceServer[] = [];
   /** SDP offers the SFU sent on the subscriber connection, in order. */
   readonly subscriberOffers: string[] = [];
   /** Remote track key (`<publisher session>/<track id>`) → packets. */
@@ -116,32 +112,43 @@ export class MediaClient {
   #timers: NodeJS.Timeout[] = [];
   #generation = 0;
 
+  /**
+   * `ice` is the client's ICE configuration, or a function of the `joined` answer's ICE servers
+   * (how an app uses the TURN credentials the server hands out).
+   */
   constructor(
-    readonly address: ClientAddress,
+    readonly link: EdgeLink,
     private readonly room: string,
-    private readonly signaling: Signaling,
-    private readonly ice: Partial<PeerConfig> = loopbackIce(),
+    private readonly ice:
+      Partial<PeerConfig> | ((servers: readonly WireIceServer[]) => Partial<PeerConfig>) = loopbackIce(),
     readonly videoCodec: VideoCodec = 'VP8',
   ) {
-    this.trackIds = { audio: `mic-${address.identity}`, video: `cam-${address.identity}` };
-    signaling.attach(address, (event) => {
-      this.events.push(event);
+    this.identity = link.identity;
+    this.trackIds = { audio: `mic-${this.identity}`, video: `cam-${this.identity}` };
+    link.onMessage((message) => {
+      this.messages.push(message);
       this.#queue = this.#queue
-        .then(() => this.#onEvent(event))
+        .then(() => this.#onMessage(message))
         .catch((error: unknown) => {
           this.errors.push(String(error));
         });
     });
   }
 
-  /** Sends Join. */
-  join(): Promise<void> {
-    return this.#send({ type: 'Join', metadata: '', resume: null });
+  readonly identity: string;
+
+  /** Sends `join` and waits for `joined`. */
+  async join(): Promise<void> {
+    await this.#send({ type: 'join', room: this.room });
+    await waitFor(() => this.sessionId !== null || this.messages.find((m) => m.type === 'error'), {
+      message: `${this.identity} gets joined`,
+    });
+    if (this.sessionId === null) throw new Error(`${this.identity} could not join: ${JSON.stringify(this.messages)}`);
   }
 
-  /** Sends Leave (the client keeps its connections open: the SFU must stop forwarding on its own). */
+  /** Sends `leave` (the client keeps its connections open: the SFU must stop forwarding on its own). */
   leave(): Promise<void> {
-    return this.#send({ type: 'Leave' });
+    return this.#send({ type: 'leave' });
   }
 
   /**
@@ -151,11 +158,11 @@ export class MediaClient {
    */
   async publish(): Promise<void> {
     const generation = ++this.#generation;
-    const pc = new RTCPeerConnection(clientConfig(this.ice, [this.videoCodec]));
+    const pc = new RTCPeerConnection(clientConfig(this.#ice(), [this.videoCodec]));
     this.publisher = pc;
     this.#audio = new MediaStreamTrack({ kind: 'audio' });
     this.#video = new MediaStreamTrack({ kind: 'video' });
-    const stream = new MediaStream({ id: `stream-${this.address.identity}-${generation}` });
+    const stream = new MediaStream({ id: `stream-${this.identity}-${generation}` });
     const audio = pc.addTransceiver(this.#audio, { direction: 'sendonly', streams: [stream] });
     const video = pc.addTransceiver(this.#video, { direction: 'sendonly', streams: [stream] });
     // The MediaStreamTrack id a browser would announce (werift writes sender.trackId into a=msid).
@@ -164,15 +171,17 @@ export class MediaClient {
     video.sender.onPictureLossIndication.subscribe(() => {
       if (this.publisher === pc) this.keyframeRequests++;
     });
-    this.#trickle(pc, 'PUBLISHER');
+    this.#trickle(pc, 'publisher');
     const offer = await pc.createOffer();
-    const [audioMid, videoMid] = mids(offer.sdp);
-    const tracks: TrackInfo[] = [
-      { trackId: this.trackIds.audio, kind: 'AUDIO', source: 'MICROPHONE', muted: false, mid: audioMid ?? null },
-      { trackId: this.trackIds.video, kind: 'VIDEO', source: 'CAMERA', muted: false, mid: videoMid ?? null },
-    ];
     this.publishedAt = Date.now();
-    await this.#send({ type: 'Publish', sdp: offer.sdp, tracks });
+    await this.#send({
+      type: 'publish',
+      sdp: offer.sdp,
+      tracks: [
+        { trackId: this.trackIds.audio, kind: 'audio', source: 'microphone' },
+        { trackId: this.trackIds.video, kind: 'video', source: 'camera' },
+      ],
+    });
     this.gathered = this.#applyLocal(pc, offer);
   }
 
@@ -224,13 +233,13 @@ export class MediaClient {
     const pc = this.publisher;
     if (!pc) throw new Error('no publisher connection');
     const offer = await pc.createOffer({ iceRestart: true });
-    await this.#send({ type: 'MediaSdp', transport: 'PUBLISHER', sdpType: 'OFFER', sdp: offer.sdp });
+    await this.#send({ type: 'media_sdp', transport: 'publisher', sdpType: 'offer', sdp: offer.sdp });
     this.gathered = this.#applyLocal(pc, offer);
   }
 
-  /** Asks the SFU for an ICE restart (RestartIce). */
+  /** Asks the SFU for an ICE restart (`restart_ice`). */
   restartIce(): Promise<void> {
-    return this.#send({ type: 'RestartIce' });
+    return this.#send({ type: 'restart_ice' });
   }
 
   /** Sends a keyframe request (PLI) for the remote video track of `publisherSessionId`, as a decoder would. */
@@ -254,47 +263,48 @@ export class MediaClient {
 
   async close(): Promise<void> {
     this.stopMedia();
-    this.signaling.detach(this.address);
+    this.link.close();
     await this.closeConnections();
   }
 
   // ---- signaling ------------------------------------------------------------------------
 
-  async #onEvent(event: RoomEvent): Promise<void> {
-    const body = event.body;
-    if (body.type === 'JoinAccepted') {
-      this.sessionId = body.self.sessionId;
+  async #onMessage(message: ServerMessage): Promise<void> {
+    if (message.type === 'joined') {
+      this.sessionId = message.sessionId;
+      this.iceServers = message.iceServers;
       return;
     }
-    if (body.type === 'MediaReset') {
+    if (message.type === 'media_reset') {
       this.mediaResets++;
       await this.closeConnections();
       return;
     }
-    if (body.type !== 'MediaSignal' || body.sessionId !== this.sessionId) return;
-    const pc = body.transport === 'PUBLISHER' ? this.publisher : this.subscriber;
-    switch (body.kind) {
-      case 'ANSWER':
-        if (body.transport !== 'PUBLISHER' || !this.publisher) return;
-        await this.publisher.setRemoteDescription({ type: 'answer', sdp: body.sdp! });
+    if (message.type !== 'media_signal') return;
+    const pc = message.transport === 'publisher' ? this.publisher : this.subscriber;
+    switch (message.kind) {
+      case 'answer':
+        if (message.transport !== 'publisher' || !this.publisher) return;
+        await this.publisher.setRemoteDescription({ type: 'answer', sdp: message.sdp! });
         resumeIceAfterRestart(this.publisher);
         return;
-      case 'OFFER':
-        if (body.transport !== 'SUBSCRIBER') return;
-        await this.#subscriberOffer(body.sdp!);
+      case 'offer':
+        if (message.transport !== 'subscriber') return;
+        await this.#subscriberOffer(message.sdp!);
         return;
-      case 'CANDIDATE':
-        if (!pc || !body.candidate) return;
+      case 'candidate': {
+        const c = message.candidate;
+        if (!pc || !c) return;
         await pc
           .addIceCandidate({
-            candidate: body.candidate.candidate,
-            ...(body.candidate.sdpMid === null ? {} : { sdpMid: body.candidate.sdpMid }),
-            ...(body.candidate.sdpMLineIndex === null ? {} : { sdpMLineIndex: body.candidate.sdpMLineIndex }),
+            candidate: c.candidate,
+            ...(c.sdpMid == null ? {} : { sdpMid: c.sdpMid }),
+            ...(c.sdpMLineIndex == null ? {} : { sdpMLineIndex: c.sdpMLineIndex }),
           })
           .catch(() => undefined);
         return;
-      case 'END_OF_CANDIDATES':
-      case 'UNKNOWN':
+      }
+      case 'end_of_candidates':
         return;
     }
   }
@@ -303,9 +313,9 @@ export class MediaClient {
     this.subscriberOffers.push(sdp);
     let pc = this.subscriber;
     if (!pc) {
-      pc = new RTCPeerConnection(clientConfig(this.ice, ['VP8', 'H264']));
+      pc = new RTCPeerConnection(clientConfig(this.#ice(), ['VP8', 'H264']));
       this.subscriber = pc;
-      this.#trickle(pc, 'SUBSCRIBER');
+      this.#trickle(pc, 'subscriber');
       const sub = pc;
       pc.ontrack = ({ track, transceiver }) => {
         // One listener per receiver track; the key is read per packet because a reused m-line
@@ -320,7 +330,7 @@ export class MediaClient {
     }
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
-    await this.#send({ type: 'MediaSdp', transport: 'SUBSCRIBER', sdpType: 'ANSWER', sdp: answer.sdp });
+    await this.#send({ type: 'media_sdp', transport: 'subscriber', sdpType: 'answer', sdp: answer.sdp });
     // Not awaited: gathering may take long (TURN), later events must not wait for it.
     void this.#applyLocal(pc, answer).then(() => resumeIceAfterRestart(pc));
   }
@@ -353,23 +363,29 @@ export class MediaClient {
   }
 
   /** Local candidates trickle to the SFU (the SDP was sent before gathering started). */
-  #trickle(pc: RTCPeerConnection, transport: MediaTransport): void {
+  #trickle(pc: RTCPeerConnection, transport: WireMediaTransport): void {
     pc.onIceCandidate.subscribe((c) => {
       if (this.publisher !== pc && this.subscriber !== pc) return;
-      const candidate: IceCandidate | null = c
+      const candidate: WireIceCandidate | null = c
         ? {
             candidate: c.candidate,
-            sdpMid: c.sdpMid ?? null,
-            sdpMLineIndex: c.sdpMLineIndex ?? null,
-            usernameFragment: c.usernameFragment ?? null,
+            ...(c.sdpMid === undefined ? {} : { sdpMid: c.sdpMid }),
+            ...(c.sdpMLineIndex === undefined ? {} : { sdpMLineIndex: c.sdpMLineIndex }),
+            ...(c.usernameFragment === undefined ? {} : { usernameFragment: c.usernameFragment }),
           }
         : null;
       if (candidate) this.localCandidates.push(candidate.candidate);
-      void this.#send({ type: 'MediaCandidate', transport, candidate });
+      this.#send({ type: 'media_candidate', transport, candidate }).catch((error: unknown) => {
+        if (this.link.isOpen) this.errors.push(`media_candidate: ${String(error)}`);
+      });
     });
   }
 
-  #send(body: CommandBody): Promise<void> {
-    return this.signaling.send(this.room, this.address, body);
+  #ice(): Partial<PeerConfig> {
+    return typeof this.ice === 'function' ? this.ice(this.iceServers) : this.ice;
+  }
+
+  #send(message: Request): Promise<void> {
+    return this.link.request(message);
   }
 }

@@ -1,11 +1,16 @@
 /**
- * The product's media path as real processes: the projector and SFU workers built from
- * services/*, against the test run's Kafka under a random topic prefix.
+ * The product's media path as real processes: an edge, the projector and SFU workers built from
+ * services/*, against the test run's Kafka under a random topic prefix. Test clients are werift
+ * peers in this process speaking the WebSocket protocol to the edge, like a browser app.
  */
+import type { PeerConfig } from 'werift';
+import type { WireIceServer } from '@sig/schemas';
+import { startEdge, type EdgeProcess } from '../../edge/support/edge-process.js';
 import { testInfra } from '../../support/infra.js';
 import { ServiceProcess } from '../../support/service-process.js';
-import type { MediaClient, Received } from './media-client.js';
-import type { Signaling } from './signaling.js';
+import { EdgeLink } from './edge-link.js';
+import { MediaClient, type Received, type VideoCodec } from './media-client.js';
+import type { SfuReports } from './sfu-reports.js';
 
 /** Environment shared by the services of one test file. */
 export function baseEnv(prefix: string): Record<string, string> {
@@ -16,9 +21,31 @@ export function baseEnv(prefix: string): Record<string, string> {
   };
 }
 
-/** The projector, with edge liveness relaxed: these tests log commands without a real edge. */
+/** The projector. */
 export function startProjector(prefix: string): Promise<ServiceProcess> {
-  return ServiceProcess.start('projector', { ...baseEnv(prefix), EDGE_LIVENESS_GRACE: '10m' });
+  return ServiceProcess.start('projector', baseEnv(prefix));
+}
+
+/** An edge (clients connect to it; TURN_URLS/TURN_SECRET in `extra` put TURN servers in `joined`). */
+export function startMediaEdge(prefix: string, extra: Record<string, string> = {}): Promise<EdgeProcess> {
+  return startEdge({
+    ...baseEnv(prefix),
+    REDIS_URL: testInfra().redisUrl,
+    // startEdge reads the `edge ready` line, logged at info.
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
+}
+
+/** A participant connected to `edge` (not yet joined). */
+export async function mediaClient(
+  edge: EdgeProcess,
+  identity: string,
+  room: string,
+  ice?: Partial<PeerConfig> | ((servers: readonly WireIceServer[]) => Partial<PeerConfig>),
+  codec?: VideoCodec,
+): Promise<MediaClient> {
+  return new MediaClient(await EdgeLink.connect(edge, identity), room, ice, codec);
 }
 
 /** An SFU worker bound to loopback. */
@@ -52,10 +79,10 @@ export function packetTable(
 ): Record<string, Record<string, number>> {
   const table: Record<string, Record<string, number>> = {};
   for (const c of clients) {
-    table[c.address.identity] = Object.fromEntries(
+    table[c.identity] = Object.fromEntries(
       expectedTracks(c, among).map((key) => {
         const owner = among.find((o) => key.startsWith(`${o.sessionId}/`));
-        const label = `${owner?.address.identity ?? '?'}:${key.endsWith(owner?.trackIds.audio ?? '\0') ? 'audio' : 'video'}`;
+        const label = `${owner?.identity ?? '?'}:${key.endsWith(owner?.trackIds.audio ?? '\0') ? 'audio' : 'video'}`;
         return [label, c.received.get(key)?.packets ?? 0];
       }),
     );
@@ -84,16 +111,18 @@ export function activeSectionsOf(sdp: string, publisherSessionId: string): strin
  * client received and what the workers reported, to investigate a failure.
  */
 export function dumpForDebugging(
-  services: readonly (ServiceProcess | undefined)[],
+  services: readonly (ServiceProcess | EdgeProcess | undefined)[],
   clients: readonly MediaClient[],
-  signaling: Signaling | undefined,
+  signaling: SfuReports | undefined,
 ): void {
   if (!process.env['SFU_TEST_DEBUG']) return;
   for (const svc of services)
-    if (svc) console.info(`---- ${svc.name} (admin ${svc.adminPort}) output\n${svc.output.join('').slice(-30_000)}`);
+    if (svc && 'name' in svc)
+      console.info(`---- ${svc.name} (admin ${svc.adminPort}) output\n${svc.output.join('').slice(-30_000)}`);
+    else if (svc) console.info(`---- edge ${svc.edgeId} output\n${svc.tail(200)}`);
   for (const c of clients) {
-    const events = c.events.map((e) => e.body.type + ('kind' in e.body ? `:${e.body.kind}` : '')).join(',');
-    console.info(`---- ${c.address.identity} (${c.sessionId}) events: ${events}; errors: ${c.errors.join(' | ')}`);
+    const events = c.messages.map((m) => m.type + ('kind' in m ? `:${m.kind}` : '')).join(',');
+    console.info(`---- ${c.identity} (${c.sessionId}) events: ${events}; errors: ${c.errors.join(' | ')}`);
   }
   const reports = signaling?.sfuReports.map(
     (c) =>

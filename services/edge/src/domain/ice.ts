@@ -29,15 +29,27 @@ export function turnCredentials(
   return { username, credential };
 }
 
-/** The `iceServers` of a `joined` message for `identity`. */
-export function iceServersFor(settings: IceSettings, identity: string, nowMs: number): WireIceServer[] {
-  const servers: WireIceServer[] = [];
-  if (settings.stunUrls.length > 0) servers.push({ urls: [...settings.stunUrls] });
-  if (settings.turnUrls.length > 0 && settings.turnSecret !== undefined) {
-    servers.push({
-      urls: [...settings.turnUrls],
-      ...turnCredentials(settings.turnSecret, identity, nowMs, settings.turnTtlMs),
-    });
-  }
-  return servers;
+/** ICE servers for one identity, and when their TURN credentials expire (null: no TURN). */
+export interface IceGrant {
+  readonly iceServers: WireIceServer[];
+  readonly expiresAt: number | null;
+}
+
+/** The `iceServers` of a `joined` (or `ice_servers` notice) for `identity`. */
+export function iceGrantFor(settings: IceSettings, identity: string, nowMs: number): IceGrant {
+  const iceServers: WireIceServer[] = [];
+  if (settings.stunUrls.length > 0) iceServers.push({ urls: [...settings.stunUrls] });
+  if (settings.turnUrls.length === 0 || settings.turnSecret === undefined) return { iceServers, expiresAt: null };
+  const credentials = turnCredentials(settings.turnSecret, identity, nowMs, settings.turnTtlMs);
+  iceServers.push({ urls: [...settings.turnUrls], ...credentials });
+  // The expiry in the username, in ms: what the TURN server will enforce.
+  return { iceServers, expiresAt: Number(credentials.username.split(':')[0]) * 1000 };
+}
+
+/**
+ * Whether credentials expiring at `expiresAt` are due for a refresh: a quarter of the TTL before
+ * they expire, so a client that restarts ICE late in their life still has time to gather.
+ */
+export function iceRefreshDue(expiresAt: number, ttlMs: number, nowMs: number): boolean {
+  return nowMs >= expiresAt - ttlMs / 4;
 }

@@ -44,6 +44,8 @@ export class Connection {
   name: string;
   tokenExpiresAt: number;
   expiryNoticeSent = false;
+  /** When the TURN credentials last handed to this client expire (null: none handed out). */
+  iceExpiresAt: number | null = null;
   video: VideoGrant;
   readonly upgradeRoom: string | null;
   /** The room this connection joined (set when its join is accepted for logging). */

@@ -11,7 +11,7 @@ import type { Kafka } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { EdgeConfig } from '../config.js';
 import { connectionClosedFor } from '../domain/close.js';
-import { iceServersFor } from '../domain/ice.js';
+import { iceGrantFor, type IceSettings } from '../domain/ice.js';
 import { drainPlan } from '../domain/liveness.js';
 import { fullBucket } from '../domain/token-bucket.js';
 import { CommandLog } from '../adapters/command-log.js';
@@ -70,6 +70,12 @@ export class Edge {
       latency: metrics.produceLatency,
     });
     const address = { edgeId: c.edgeId, replySlot: deps.replySlot };
+    const ice: IceSettings = {
+      stunUrls: c.ice.stunUrls,
+      turnUrls: c.ice.turnUrls,
+      turnSecret: c.ice.turnSecret,
+      turnTtlMs: c.ice.turnTtl,
+    };
     this.#writer = new CommandWriter(
       this.#log,
       new AvroCodec(schemas, 'signal.Command'),
@@ -83,20 +89,16 @@ export class Edge {
       registry: this.registry,
       metrics,
       logger: logger.child({ component: 'deliveries' }),
-      joinExtras: (conn) => ({
-        iceServers: iceServersFor(
-          {
-            stunUrls: c.ice.stunUrls,
-            turnUrls: c.ice.turnUrls,
-            turnSecret: c.ice.turnSecret,
-            turnTtlMs: c.ice.turnTtl,
-          },
-          conn.identity,
-          Date.now(),
-        ),
-        heartbeat: { intervalMs: c.heartbeatInterval, timeoutMs: c.heartbeatTimeout },
-        resumeWindow: { events: c.resumeWindowEvents, ms: c.resumeWindow },
-      }),
+      joinExtras: (conn) => {
+        const grant = iceGrantFor(ice, conn.identity, Date.now());
+        // The sweeper refreshes these before they expire.
+        conn.iceExpiresAt = grant.expiresAt;
+        return {
+          iceServers: grant.iceServers,
+          heartbeat: { intervalMs: c.heartbeatInterval, timeoutMs: c.heartbeatTimeout },
+          resumeWindow: { events: c.resumeWindowEvents, ms: c.resumeWindow },
+        };
+      },
       deadLetter: (record, error) => this.#deadLetter(record, error),
     });
     this.#consumer = new DeliveryConsumer({
@@ -161,6 +163,7 @@ export class Edge {
         heartbeatIntervalMs: c.heartbeatInterval,
         heartbeatTimeoutMs: c.heartbeatTimeout,
         tokenExpiryNoticeMs: c.tokenExpiryNotice,
+        ice,
       },
       logger.child({ component: 'sweeper' }),
     );

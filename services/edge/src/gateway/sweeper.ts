@@ -1,15 +1,19 @@
 /**
  * One timer for all connections (not one per socket): sends the app-level `ping` every heartbeat
  * interval, closes connections silent for the heartbeat timeout (4006), warns before a token
- * expires and closes at expiry (4001). Per-socket timers would cost a timer object and a wakeup
+ * expires and closes at expiry (4001), and hands out fresh TURN credentials before the previous
+ * ones expire (`ice_servers` notice). Per-socket timers would cost a timer object and a wakeup
  * per connection; a sweep over ~19k connections takes about a millisecond.
  */
 import type { Logger } from '@sig/runtime';
+import { iceGrantFor, iceRefreshDue, type IceSettings } from '../domain/ice.js';
 import { sweepAction, sweepTickMs, type SweepSettings } from '../domain/liveness.js';
+import type { Connection } from './connection.js';
 import type { ConnectionRegistry } from './registry.js';
 
 export interface SweeperSettings extends SweepSettings {
   readonly heartbeatIntervalMs: number;
+  readonly ice: IceSettings;
 }
 
 export class Sweeper {
@@ -58,8 +62,18 @@ export class Sweeper {
         case 'none':
           break;
       }
+      if (conn.iceExpiresAt !== null && iceRefreshDue(conn.iceExpiresAt, this.settings.ice.turnTtlMs, now)) {
+        this.#refreshIce(conn, now);
+      }
       if (ping) conn.send({ type: 'ping', ts: now });
     }
     if (closed > 0) this.logger.debug({ closed }, 'sweep closed connections');
+  }
+
+  #refreshIce(conn: Connection, now: number): void {
+    const grant = iceGrantFor(this.settings.ice, conn.identity, now);
+    conn.iceExpiresAt = grant.expiresAt;
+    if (grant.expiresAt === null) return;
+    conn.send({ type: 'notice', kind: 'ice_servers', iceServers: grant.iceServers, expiresAt: grant.expiresAt });
   }
 }
