@@ -27,8 +27,11 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 
 /** Options of {@link SignalClient}. */
 export interface SignalClientOptions {
-  /** Edge WebSocket URL, e.g. `wss://signal.example.com/ws`. */
-  readonly url: string;
+  /**
+   * Edge WebSocket URL, e.g. `wss://signal.example.com/ws`, or a function called before every
+   * connection (to pick another edge after a failure: any edge can resume a session).
+   */
+  readonly url: string | (() => string);
   /** Access token (JWT), or a function returning a fresh one (called before every connection). */
   readonly token: string | (() => string | Promise<string>);
   /** Reconnect policy. Default: {@link ExponentialBackoff} (0, 0.3, 1.2, 2.7, 4.8 s, then 7 s, with jitter). */
@@ -222,14 +225,15 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     }
     if (this.#state.status !== 'connecting') return;
     const WS = this.#options.WebSocket ?? globalThis.WebSocket;
+    const url = typeof this.#options.url === 'string' ? this.#options.url : this.#options.url();
     let ws: WebSocket;
     try {
-      ws = new WS(this.#options.url, tokenProtocols(token));
+      ws = new WS(url, tokenProtocols(token));
     } catch (error) {
-      this.#finish(
-        { status: 'closed', reason: 'client', error: error as Error },
-        new SignalClientError('bad_request', `cannot open ${this.#options.url}: ${String(error)}`, false),
-      );
+      const failure = new SignalClientError('bad_request', `cannot open ${url}: ${String(error)}`, false, {
+        cause: error,
+      });
+      this.#finish({ status: 'closed', reason: 'client', error: failure }, failure);
       return;
     }
     this.#ws = ws;
