@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { DemoConfigError, loadConfig } from './config.js';
 import { startDemoServer } from './server.js';
 
+// JSON lines like the services; LOG_PRETTY=true (what `npm start` sets) gives readable lines.
 const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void =>
-  console.log(JSON.stringify({ level, time: Date.now(), name: 'demo', msg, ...fields }));
+  console.log(
+    process.env['LOG_PRETTY'] === 'true'
+      ? `${level.toUpperCase()}: ${msg}${Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : ''}`
+      : JSON.stringify({ level, time: Date.now(), name: 'demo', msg, ...fields }),
+  );
 
 try {
   const config = loadConfig(process.env);
