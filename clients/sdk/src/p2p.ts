@@ -134,8 +134,12 @@ export class P2PMesh extends TypedEmitter<P2PMeshEvents> {
       peer.queue.push(async () => {
         try {
           peer.makingOffer = true;
-          await pc.setLocalDescription();
-          this.#signal(identity, { kind: 'offer', sdp: pc.localDescription?.sdp ?? '' });
+          // Explicit createOffer (not the implicit setLocalDescription()): injected implementations
+          // such as werift's only support the explicit form.
+          const offer = await pc.createOffer();
+          if (pc.signalingState !== 'stable') return;
+          await pc.setLocalDescription(offer);
+          this.#signal(identity, { kind: 'offer', sdp: offer.sdp ?? '' });
         } finally {
           peer.makingOffer = false;
         }
@@ -166,8 +170,9 @@ export class P2PMesh extends TypedEmitter<P2PMeshEvents> {
         if (peer.ignoreOffer) return;
         await pc.setRemoteDescription({ type: m.kind, sdp: m.sdp ?? '' });
         if (m.kind === 'offer') {
-          await pc.setLocalDescription();
-          this.#signal(m.from, { kind: 'answer', sdp: pc.localDescription?.sdp ?? '' });
+          const answer = await pc.createAnswer();
+          await pc.setLocalDescription(answer);
+          this.#signal(m.from, { kind: 'answer', sdp: answer.sdp ?? '' });
         }
       } else if (m.kind === 'candidate' && m.candidate) {
         try {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { SfuSession } from '@sig/client';
 import type {} from '../../../clients/demo/src/app/main.js';
 import { randomId } from '../../support/ids.js';
 import { waitFor } from '../../support/wait.js';
@@ -115,6 +116,29 @@ describe('the demo in real Chromium', () => {
       [...window.demo!.client.participants.values()].flatMap((p) => p.tracks.map((t) => t.kind)).sort(),
     );
     expect(bobSees).toEqual(['audio', 'video']);
+
+    // A network change on alice's side: ICE restarts on both SFU connections (new ufrags) and the
+    // video keeps flowing both ways.
+    const ufrags = (): Promise<{ publisher: string | undefined; subscriber: string | undefined; stable: boolean }> =>
+      alice.page.evaluate(() => {
+        const sfu = window.demo!.media as SfuSession;
+        const ufrag = (sdp: string | undefined) => /a=ice-ufrag:(\S+)/.exec(sdp ?? '')?.[1];
+        return {
+          publisher: ufrag(sfu.publisher?.localDescription?.sdp),
+          subscriber: ufrag(sfu.subscriber?.remoteDescription?.sdp),
+          stable: sfu.publisher?.signalingState === 'stable' && sfu.subscriber?.signalingState === 'stable',
+        };
+      });
+    const before = await ufrags();
+    await alice.page.evaluate(() => (window.demo!.media as SfuSession).restartIce());
+    await waitFor(
+      async () => {
+        const now = await ufrags();
+        return now.stable && now.publisher !== before.publisher && now.subscriber !== before.subscriber;
+      },
+      { timeoutMs: 20_000, message: 'ICE restarted on the publisher (client offer) and subscriber (SFU offer)' },
+    );
+    await expectVideoBothWays(alice, bob, 'SFU after an ICE restart');
     await closeAll(alice, bob);
   });
 

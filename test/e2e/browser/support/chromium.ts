@@ -13,11 +13,21 @@ export function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
   if (process.getuid?.() !== 0)
     throw new Error(`${CHROMIUM} is missing and this is not root: run "sudo apt-get install -y chromium"`);
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-    stdio: 'ignore',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeout: 600_000,
-  });
+  const aptGet = (...args: string[]): void => {
+    execFileSync('apt-get', args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 900_000,
+    });
+  };
+  console.info('[browser tests] installing chromium with apt-get (first run only)');
+  try {
+    aptGet('install', '-y', '--no-install-recommends', 'chromium');
+  } catch {
+    // A fresh machine may have no package lists yet.
+    aptGet('update');
+    aptGet('install', '-y', '--no-install-recommends', 'chromium');
+  }
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get install chromium did not provide ${CHROMIUM}`);
 }
 
