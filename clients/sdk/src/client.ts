@@ -10,7 +10,6 @@ import { TypedEmitter } from './emitter.js';
 import { SignalClientError } from './errors.js';
 import {
   RESUMABLE_CLOSE_CODES,
-  SEQUENCED_TYPES,
   tokenProtocols,
   type Outgoing,
   type Participant,
@@ -378,13 +377,16 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         return this.#onJoined(m);
       case 'resume_failed':
         return this.#onResumeFailed(m);
+      case 'notice':
+        this.#onNotice(m);
+        break;
       default:
         break;
     }
-    if (SEQUENCED_TYPES.has(m.type)) {
-      const seq = (m as { seq?: number }).seq;
-      if (!this.#seq.accept(seq)) return;
-    }
+    // Room events (including an `error` rendered from a rejected command) carry a seq: a replayed
+    // duplicate around a resume is dropped here, before anyone sees it.
+    const seq = (m as { seq?: unknown }).seq;
+    if (typeof seq === 'number' && !this.#seq.accept(seq)) return;
     if (m.type === 'resumed') this.#onLive();
     if (applyToRoom(this.#roomModel, m)) this.emit('participants', this.#roomModel.participants);
     this.emit(m.type, m);
@@ -428,6 +430,20 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     if (this.#state.status !== 'connecting') return;
     this.#setState({ status: 'reconnecting', attempt: this.#attempt, delayMs: 0, closeCode: 1000 });
     void this.#connect();
+  }
+
+  #onNotice(m: ServerMessageOf<'notice'>): void {
+    if (m.kind === 'token_expiring' && typeof this.#options.token === 'function') {
+      // Keep the session: a fresh token for the same identity before the old one expires.
+      const fetchToken = this.#options.token;
+      void Promise.resolve()
+        .then(fetchToken)
+        .then((token) => this.request({ type: 'refresh_token', token }))
+        .catch(() => undefined);
+    } else if (m.kind === 'reconnect_elsewhere') {
+      // This edge is draining: move now (url() may pick another edge) and resume there.
+      queueMicrotask(() => this.dropConnection());
+    }
   }
 
   #joinRefused(m: ServerMessageOf<'error'>): void {

@@ -25,7 +25,7 @@ export { RoomModel, applyToRoom } from './room.js';
 export { TypedEmitter } from './emitter.js';
 export type { EventMap, Listener } from './emitter.js';
 export type { MediaOptions, PeerConnectionConstructor } from './rtc.js';
-export { RESUMABLE_CLOSE_CODES, SEQUENCED_TYPES } from './protocol.js';
+export { RESUMABLE_CLOSE_CODES } from './protocol.js';
 export type {
   ClientMessage,
   IceCandidate,

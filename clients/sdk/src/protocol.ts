@@ -31,25 +31,6 @@ export type Outgoing = ClientMessage extends infer M ? (M extends { type: string
 /** Close codes after which the client reconnects and resumes (CLOSE_CODES[*].resume in @sig/schemas). */
 export const RESUMABLE_CLOSE_CODES: ReadonlySet<number> = new Set([1001, 1005, 1006, 1011, 1013, 4004, 4005, 4006]);
 
-/** Server message types that carry a room `seq` (SEQUENCED_SERVER_MESSAGE_TYPES in @sig/schemas). */
-export const SEQUENCED_TYPES: ReadonlySet<string> = new Set([
-  'joined',
-  'resumed',
-  'participant_joined',
-  'participant_updated',
-  'participant_left',
-  'track_published',
-  'track_unpublished',
-  'track_muted',
-  'signal',
-  'media_signal',
-  'subscription_changed',
-  'media_reset',
-  'data',
-  'room_updated',
-  'room_closed',
-]);
-
 /** The WebSocket subprotocols carrying a token (browsers cannot set an Authorization header). */
 export function tokenProtocols(token: string): string[] {
   return ['access_token', token];

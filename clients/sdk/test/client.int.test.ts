@@ -58,6 +58,7 @@ describe('SignalClient against edges and a projector', () => {
       'participant_joined',
       'participant_left',
       'data',
+      'notice',
     ] as const)
       client.on(type, (m) => o.messages.push(m));
     return o;
@@ -127,6 +128,23 @@ describe('SignalClient against edges and a projector', () => {
     expect(resumed).toMatchObject({ sessionId, replayed: expect.any(Number) as number });
     expect((resumed as { replayed: number }).replayed).toBeGreaterThanOrEqual(3);
     edges[0] = await startEdge(fx.env({ EDGE_ID: 'sdk-a2' }));
+  });
+
+  it('moves to another edge when its edge drains (reconnect_elsewhere), keeping the session', async () => {
+    const room = randomId('sdk');
+    let aliceUrl = edges[0]!.url();
+    const alice = observe('alice4', () => aliceUrl);
+    const { sessionId } = await alice.client.join(room);
+    aliceUrl = edges[1]!.url();
+    const draining = edges[0]!.stop('SIGTERM');
+    await waitFor(() => alice.messages.some((m) => m.type === 'resumed'), {
+      timeoutMs: 15_000,
+      message: 'alice resumed on the other edge',
+    });
+    expect(alice.messages.find((m) => m.type === 'notice')).toMatchObject({ kind: 'reconnect_elsewhere' });
+    expect(alice.client.state).toMatchObject({ status: 'joined', sessionId });
+    expect(alice.sessions).toEqual([sessionId]);
+    await draining;
   });
 
   it('joins afresh when the resume fails (away past the departure timeout)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSE_CODES, SEQUENCED_SERVER_MESSAGE_TYPES, type ServerMessageOf, type WireParticipant } from '@sig/schemas';
-import { RESUMABLE_CLOSE_CODES, SEQUENCED_TYPES } from '../src/protocol.js';
+import { CLOSE_CODES, type ServerMessageOf, type WireParticipant } from '@sig/schemas';
+import { RESUMABLE_CLOSE_CODES } from '../src/protocol.js';
 import { applyToRoom, RoomModel } from '../src/room.js';
 
 const participant = (sessionId: string, identity: string): WireParticipant => ({
@@ -61,9 +61,5 @@ describe('protocol constants restated by the SDK (kept out of the browser bundle
       .filter((c) => c.resume)
       .map((c) => c.code);
     expect([...RESUMABLE_CLOSE_CODES].sort()).toEqual([...fromSchemas, 1005, 1006].sort());
-  });
-
-  it('sequenced message types match the schemas', () => {
-    expect([...SEQUENCED_TYPES].sort()).toEqual([...SEQUENCED_SERVER_MESSAGE_TYPES].sort());
   });
 });
