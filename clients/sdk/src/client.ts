@@ -370,7 +370,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         this.#settle(m.id, null);
         return this.emit('ack', m);
       case 'error':
-        if (m.id === 'join' && m.seq === undefined) return this.#joinRefused(m);
+        // The join itself was refused, by the edge (no seq) or by the room (room_full…, with a seq
+        // that belongs to no session of ours).
+        if (m.id === 'join') return this.#joinRefused(m);
         if (m.seq === undefined && m.id !== undefined) this.#settle(m.id, SignalClientError.fromServer(m));
         break;
       case 'joined':

@@ -98,6 +98,17 @@ describe('SignalClient against edges and a projector', () => {
     );
   });
 
+  it('a refused join rejects with the server code and closes the client', async () => {
+    const client = new SignalClient({
+      url: edges[1]!.url(),
+      token: () => token({ sub: 'mallory', video: { room: 'elsewhere', roomJoin: true } }),
+    });
+    clients.push(client);
+    const error = await client.join(randomId('sdk')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'SignalClientError', code: 'forbidden', retriable: false });
+    expect(client.state).toMatchObject({ status: 'closed', reason: 'server' });
+  });
+
   it('resumes on another edge after its edge is killed, with every missed event exactly once', async () => {
     const room = randomId('sdk');
     let aliceUrl = edges[0]!.url();
