@@ -32,7 +32,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.test.ts'],
           exclude,
-          globalSetup: infraSetup,
+          // The browser tests (test/e2e/browser) need chromium, installed when missing.
+          globalSetup: [...infraSetup, 'test/setup/chromium.ts'],
           pool: 'forks',
           execArgv,
           testTimeout: 120_000,

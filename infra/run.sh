@@ -28,6 +28,8 @@ flock -u 9
 # Compiled workspace packages are what scripts and services execute.
 if [ "${SIG_SKIP_BUILD:-}" != "1" ]; then
   npx --no-install tsc -b >&2
+  # The demo page's script is a browser bundle (esbuild), not a tsc output.
+  node clients/demo/scripts/bundle.mjs >&2
 fi
 
 exec "$@"

@@ -15,7 +15,14 @@ import { pollUntil } from './poll.js';
 import { stopGroup } from './proc.js';
 
 /** Services the stack runs, in start order; one not built yet (no dist/main.js) is skipped. */
-const SERVICES = ['edge', 'projector', 'sfu'] as const;
+const SERVICES = ['edge', 'projector', 'sfu', 'demo'] as const;
+/** Entry point of each service; the demo web app is a client package, not a backend service. */
+const MAINS: Record<(typeof SERVICES)[number], string[]> = {
+  edge: ['services', 'edge', 'dist', 'main.js'],
+  projector: ['services', 'projector', 'dist', 'main.js'],
+  sfu: ['services', 'sfu', 'dist', 'main.js'],
+  demo: ['clients', 'demo', 'dist', 'server', 'main.js'],
+};
 const CHILD_GRACE_MS = 15_000;
 const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
@@ -27,14 +34,15 @@ let finish: (code: number) => void = () => undefined;
 const finished = new Promise<number>((resolve) => (finish = resolve));
 
 const tty = process.stdout.isTTY;
+const bold = (text: string): string => (tty ? `\x1b[1m${text}\x1b[0m` : text);
 const say = (line: string): void => console.log(tty ? `\x1b[1m[stack]\x1b[0m ${line}` : `[stack] ${line}`);
 
-/** EDGE_PORT, validated like every other config value: a bad one names the variable. */
-function edgePort(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.EDGE_PORT ?? '8080';
+/** A port variable, validated like every other config value: a bad one names the variable. */
+function portOf(name: 'EDGE_PORT' | 'DEMO_PORT', fallback: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name] ?? fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port < 1 || port > 65_535)
-    throw new Error(`EDGE_PORT must be a port number 1-65535, got ${JSON.stringify(raw)}`);
+    throw new Error(`${name} must be a port number 1-65535, got ${JSON.stringify(raw)}`);
   return port;
 }
 
@@ -44,8 +52,8 @@ function pipeLines(name: string, index: number, stream: NodeJS.ReadableStream): 
   createInterface({ input: stream }).on('line', (line) => console.log(prefix + line));
 }
 
-function startService(name: string, index: number, env: NodeJS.ProcessEnv): void {
-  const main = join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+function startService(name: (typeof SERVICES)[number], index: number, env: NodeJS.ProcessEnv): void {
+  const main = join(REPO_ROOT, ...MAINS[name]);
   // Own process group: the supervisor decides when a service stops (after infra, never before).
   const child = spawn(process.execPath, [KAFKAJS_WARNING_FLAG, main], {
     env,
@@ -91,7 +99,8 @@ async function shutdown(code: number): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const port = edgePort();
+  const port = portOf('EDGE_PORT', '8080');
+  const demoPort = portOf('DEMO_PORT', '8090');
   infraReady = ensureInfra({ log: (line) => say(line) });
   const infra = await infraReady;
   if (phase !== 'starting') return;
@@ -112,10 +121,17 @@ async function start(): Promise<void> {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     REDIS_URL: infra.redisUrl,
     EDGE_PORT: String(port),
+    // The demo page needs tokens: on this local stack only, its dev token endpoint is enabled
+    // (signed with the edge's JWT_SECRET, by default the development one). Never in production.
+    DEMO_DEV_TOKENS: 'true',
+    DEMO_PORT: String(demoPort),
+    DEMO_EDGE_URL: `ws://127.0.0.1:${port}/ws`,
   };
-  const built = SERVICES.filter((name) => existsSync(join(REPO_ROOT, 'services', name, 'dist', 'main.js')));
+  const built = SERVICES.filter((name) => existsSync(join(REPO_ROOT, ...MAINS[name])));
   const missing = SERVICES.filter((name) => !built.includes(name));
   if (missing.length > 0) say(`not built yet, skipped: ${missing.join(', ')}`);
+  if (built.includes('demo'))
+    say('warning: the demo serves development tokens for any identity and room (DEMO_DEV_TOKENS=true)');
   built.forEach((name, i) => startService(name, i, env));
   phase = 'running';
 
@@ -124,9 +140,13 @@ async function start(): Promise<void> {
       timeoutMs: 60_000,
       abortReason: () => (phase === 'running' ? undefined : 'stack is stopping'),
     });
-    say(
-      `ready: WebSocket ${tty ? '\x1b[1m' : ''}ws://127.0.0.1:${port}/ws${tty ? '\x1b[0m' : ''} · Ctrl-C stops everything`,
-    );
+    const demo = built.includes('demo')
+      ? await pollUntil(`demo on port ${demoPort}`, () => portAccepts(demoPort), {
+          timeoutMs: 30_000,
+          abortReason: () => (phase === 'running' ? undefined : 'stack is stopping'),
+        }).then(() => ` · demo ${bold(`http://127.0.0.1:${demoPort}/`)}`)
+      : '';
+    say(`ready: WebSocket ${bold(`ws://127.0.0.1:${port}/ws`)}${demo} · Ctrl-C stops everything`);
   } else {
     say('no edge built yet, so no WebSocket endpoint; infrastructure is up · Ctrl-C stops everything');
   }

@@ -53,7 +53,8 @@ export class TestClient {
   /** Opens a connection; rejects if the upgrade fails. */
   static async connect(url: string, options: ConnectOptions = {}): Promise<TestClient> {
     const init = { headers: options.headers ?? {}, ...(options.protocols ? { protocols: options.protocols } : {}) };
-    const ws = new WebSocket(url, init);
+    // Node's WebSocket takes { headers, protocols }; the DOM typings (tsconfig.test.json) only know protocols.
+    const ws = new WebSocket(url, init as unknown as string[]);
     const client = new TestClient(ws, options.autoPong ?? true);
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => resolve(), { once: true });
