@@ -12,6 +12,8 @@ import {
   onNetworkChange,
   peerConnectionClass,
   rtcConfiguration,
+  applyIceServers,
+  withIceServers,
   SerialQueue,
   type MediaOptions,
   type PeerConnectionConstructor,
@@ -74,6 +76,14 @@ export class P2PMesh extends TypedEmitter<P2PMeshEvents> {
       client.on('participant_joined', (m) => this.#peer(m.participant.identity, m.participant.sessionId)),
       client.on('participant_left', (m) => this.#closePeer(m.identity, m.sessionId)),
       client.on('signal', (m) => this.#onSignal(m)),
+      client.on('notice', (m) => {
+        if (m.kind !== 'ice_servers') return;
+        this.#joined = withIceServers(this.#joined, m);
+        applyIceServers(
+          [...this.#peers.values()].map((p) => p.pc),
+          rtcConfiguration(this.#joined, this.#options.rtcConfig),
+        );
+      }),
       client.on('resumed', () => this.#restartFailed()),
       onNetworkChange(() => this.restartIce()),
     );

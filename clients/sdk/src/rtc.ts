@@ -37,6 +37,34 @@ export function rtcConfiguration(
   return { iceServers, ...extra };
 }
 
+/**
+ * Hands fresh TURN credentials (`notice` of kind `ice_servers`) to live connections, so the next
+ * ICE restart gathers with credentials that are still valid. Implementations without
+ * setConfiguration (or that refuse it) keep their old servers until they are recreated.
+ */
+export function applyIceServers(
+  connections: Iterable<RTCPeerConnection | null>,
+  configuration: RTCConfiguration,
+): void {
+  for (const pc of connections) {
+    if (!pc || typeof pc.setConfiguration !== 'function') continue;
+    try {
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers: configuration.iceServers ?? [] });
+    } catch {
+      // A closed connection, or an implementation that cannot change its servers.
+    }
+  }
+}
+
+/** `joined` with the ICE servers of a later `ice_servers` notice. */
+export function withIceServers(
+  joined: ServerMessageOf<'joined'> | null,
+  notice: ServerMessageOf<'notice'>,
+): ServerMessageOf<'joined'> | null {
+  if (joined === null || notice.kind !== 'ice_servers') return joined;
+  return { ...joined, iceServers: notice.iceServers };
+}
+
 /** Runs async steps one at a time, in order; a failing step does not stop the next ones. */
 export class SerialQueue {
   #tail: Promise<void> = Promise.resolve();

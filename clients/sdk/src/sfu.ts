@@ -13,6 +13,8 @@ import {
   onNetworkChange,
   peerConnectionClass,
   rtcConfiguration,
+  applyIceServers,
+  withIceServers,
   SerialQueue,
   type MediaOptions,
   type PeerConnectionConstructor,
@@ -64,6 +66,11 @@ export class SfuSession extends TypedEmitter<SfuSessionEvents> {
       client.on('session', (m) => this.#onSession(m)),
       client.on('media_signal', (m) => this.#onMediaSignal(m)),
       client.on('media_reset', () => this.#queue.push(() => this.#reset())),
+      client.on('notice', (m) => {
+        if (m.kind !== 'ice_servers') return;
+        this.#joined = withIceServers(this.#joined, m);
+        applyIceServers([this.#publisher, this.#subscriber], rtcConfiguration(this.#joined, this.#options.rtcConfig));
+      }),
       client.on('resumed', () => this.#restartFailed()),
       onNetworkChange(() => this.restartIce()),
     );
