@@ -1,8 +1,9 @@
 /**
- * Composition root of the edge: parse the configuration, start telemetry (before any Kafka
- * client exists), build the adapters, start the edge, and turn SIGTERM/SIGINT into a drain that
- * ends the process within DRAIN_TIMEOUT whatever happens.
+ * Composition root of the edge: telemetry first (instrument.ts), then parse the configuration,
+ * build the adapters, start the edge, and turn SIGTERM/SIGINT into a drain that ends the process
+ * within DRAIN_TIMEOUT whatever happens.
  */
+import { telemetry } from './instrument.js';
 import {
   createAdminServer,
   createKafka,
@@ -10,7 +11,6 @@ import {
   createRedis,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
-  startTelemetry,
   type Logger,
 } from '@sig/runtime';
 import { SchemaSet, topicName } from '@sig/schemas';
@@ -33,15 +33,14 @@ async function main(): Promise<void> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
-  // The edge injects trace headers per record itself: kafkajs auto-instrumentation would
-  // overwrite them with the context of the batch send, cutting each message's trace.
-  const telemetry = startTelemetry({ serviceName: 'edge', instanceId: config.edgeId, instrumentKafka: false });
+  telemetry.setInstanceId(config.edgeId);
   const logger = createLogger({
     service: 'edge',
     instance: config.edgeId,
     level: config.log.level,
     pretty: config.log.pretty,
   });
+  logger.info({ tracesExport: telemetry.tracesExport, loadedTooEarly: telemetry.loadedTooEarly }, 'telemetry started');
   if (config.jwt.devSecret) logger.warn('JWT_SECRET is not set: using the development secret (never in production)');
 
   const kafka = createKafka({

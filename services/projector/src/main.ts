@@ -1,20 +1,19 @@
+// Composition root: telemetry first (instrument.ts), then config, wiring and signals.
+import { telemetry } from './instrument.js';
 import { hostname } from 'node:os';
 import {
   ConfigError,
   createAdminServer,
   createKafka,
   createLogger,
-  createMetricsRegistry,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
-  metric,
-  startTelemetry,
 } from '@sig/runtime';
 import { SchemaSet } from '@sig/schemas';
 import { loadProjectorConfig } from './config.js';
+import { createProjectorMetrics } from './adapters/metrics.js';
 import { Projector } from './projector.js';
 
-// Composition root: config, telemetry first, then wiring and signals.
 hideKafkajsTimerWarning();
 let config;
 try {
@@ -27,18 +26,19 @@ try {
   throw err;
 }
 const instanceId = config.instanceId ?? `projector-${hostname()}-${process.pid}`;
-const telemetry = startTelemetry({ serviceName: 'projector', instanceId });
+telemetry.setInstanceId(instanceId);
 const logger = createLogger({
   service: 'projector',
   instance: instanceId,
   level: config.level,
   pretty: config.pretty,
 });
-const registry = createMetricsRegistry({ service: 'projector' });
-const rebuildSeconds = metric(registry, 'projectorRebuildSeconds');
-const rebuildEvents = metric(registry, 'projectorRebuildEvents');
+logger.info({ tracesExport: telemetry.tracesExport, loadedTooEarly: telemetry.loadedTooEarly }, 'telemetry started');
+// The projector exists only below; the rooms gauge reads it at scrape time.
+let projector: Projector | undefined;
+const metrics = createProjectorMetrics(() => projector?.roomsByPartition ?? new Map<number, number>());
 const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?? 'projector', logger });
-const projector = new Projector({
+projector = new Projector({
   kafka,
   logger,
   schemas: SchemaSet.load(),
@@ -57,18 +57,18 @@ const projector = new Projector({
   edgeStartupGraceMs: config.edgeStartupGraceMs,
   snapshotEveryEvents: config.snapshotEveryEvents,
   onRebuilt: ({ ms, snapshots, tailEvents }) => {
-    rebuildSeconds.observe(ms / 1000);
-    rebuildEvents.inc({ source: snapshots > 0 ? 'tail_after_snapshot' : 'full_log' }, tailEvents);
+    metrics.rebuildSeconds.observe(ms / 1000);
+    metrics.rebuildEvents.inc({ source: snapshots > 0 ? 'tail_after_snapshot' : 'full_log' }, tailEvents);
   },
+  metrics,
 });
-const rooms = metric(registry, 'projectorRooms');
 const admin = createAdminServer({
   host: config.host,
   port: config.port,
-  registry,
+  registry: metrics.registry,
   logger,
   readiness: () => {
-    rooms.set({ partition: 'all' }, projector.roomCount);
+    if (projector === undefined) return { ready: false, reasons: ['starting'] };
     const running = projector.lifecycle.state === 'running';
     return { ready: running, reasons: running ? [] : [`projector is ${projector.lifecycle.state}`] };
   },
@@ -81,7 +81,7 @@ handleShutdownSignals({
   telemetry,
   stoppedMessage: 'projector stopped',
   stop: async () => {
-    await projector.stop();
+    await projector?.stop();
     await admin.close();
   },
 });

@@ -174,12 +174,27 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): Registry
   return registry;
 }
 
+/** Options of `metric`. */
+export interface MetricOptions {
+  /**
+   * Called before every scrape (only when the metric is created here): for gauges that mirror
+   * state held elsewhere, so a scrape never reads a stale value.
+   */
+  readonly collect?: () => void;
+}
+
 /** The catalogue metric `key` in `registry`, created on first use (services only export what they use). */
-export function metric<K extends MetricKey>(registry: Registry, key: K): MetricOf<K> {
+export function metric<K extends MetricKey>(registry: Registry, key: K, options: MetricOptions = {}): MetricOf<K> {
   const def: MetricDef = METRICS[key];
   const existing = registry.getSingleMetric(def.name);
   if (existing !== undefined) return existing as unknown as MetricOf<K>;
-  const common = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] };
+  const common = {
+    name: def.name,
+    help: def.help,
+    labelNames: [...def.labelNames],
+    registers: [registry],
+    ...(options.collect === undefined ? {} : { collect: options.collect }),
+  };
   switch (def.type) {
     case 'counter':
       return new Counter(common) as unknown as MetricOf<K>;

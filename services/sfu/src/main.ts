@@ -1,8 +1,9 @@
 /**
- * Composition root of the SFU worker: parse the configuration, start telemetry (before any Kafka
- * client exists), build the worker, serve /healthz, /readyz and /metrics, and turn SIGTERM/SIGINT
+ * Composition root of the SFU worker: telemetry first (instrument.ts), then parse the
+ * configuration, build the worker, serve /healthz, /readyz and /metrics, and turn SIGTERM/SIGINT
  * into a release of every room that ends the process within SFU_DRAIN_TIMEOUT whatever happens.
  */
+import { telemetry } from './instrument.js';
 import {
   createAdminServer,
   createKafka,
@@ -11,7 +12,6 @@ import {
   handleShutdownSignals,
   hideKafkajsTimerWarning,
   metric,
-  startTelemetry,
 } from '@sig/runtime';
 import { SchemaSet } from '@sig/schemas';
 import { loadSfuConfig, type SfuConfig } from './config.js';
@@ -27,18 +27,21 @@ async function main(): Promise<void> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
   }
-  const telemetry = startTelemetry({ serviceName: 'sfu', instanceId: config.workerId });
+  telemetry.setInstanceId(config.workerId);
   const logger = createLogger({
     service: 'sfu',
     instance: config.workerId,
     level: config.log.level,
     pretty: config.log.pretty,
   });
+  logger.info({ tracesExport: telemetry.tracesExport, loadedTooEarly: telemetry.loadedTooEarly }, 'telemetry started');
   const registry = createMetricsRegistry({ service: 'sfu' });
   const peerConnections = metric(registry, 'sfuPeerConnections');
   const tracks = metric(registry, 'sfuTracks');
   const packetRate = metric(registry, 'sfuPacketsPerSecond');
   const errors = metric(registry, 'errors');
+  const messagesIn = metric(registry, 'messagesIn');
+  const messagesOut = metric(registry, 'messagesOut');
 
   const kafka = createKafka({
     brokers: config.kafka.brokers,
@@ -59,8 +62,15 @@ async function main(): Promise<void> {
     keyframeIntervalMs: config.keyframeInterval,
     peerConfig: () => peerConfig(config.ice),
     candidatePolicy: candidatePolicy(config.ice),
-    onReport: (_type, outcome) => {
+    onReport: (type, outcome) => {
       if (outcome === 'lost') errors.inc({ code: 'kafka_unavailable' });
+      else messagesOut.inc({ type });
+    },
+    onCommand: (type) => messagesIn.inc({ type }),
+    onError: (code) => errors.inc({ code }),
+    kafkaMetrics: {
+      consumerLag: metric(registry, 'consumerLag'),
+      produceLatency: metric(registry, 'kafkaProduceLatency'),
     },
   });
 

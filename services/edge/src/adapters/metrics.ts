@@ -18,6 +18,8 @@ export interface EdgeMetrics {
   readonly rateLimitHits: Counter<'scope'>;
   readonly produceLatency: ReturnType<typeof metric<'kafkaProduceLatency'>>;
   readonly relayLatency: ReturnType<typeof metric<'relayLatency'>>;
+  readonly joinLatency: ReturnType<typeof metric<'joinLatency'>>;
+  readonly consumerLag: ReturnType<typeof metric<'consumerLag'>>;
   /** Per-identity checks let through because Redis did not answer (fail open). */
   readonly rateLimitFailOpen: Counter<string>;
   /** Upgrades refused, by HTTP status and code. */
@@ -42,6 +44,8 @@ export function createEdgeMetrics(): EdgeMetrics {
     rateLimitHits: metric(registry, 'rateLimitHits'),
     produceLatency: metric(registry, 'kafkaProduceLatency'),
     relayLatency: metric(registry, 'relayLatency'),
+    joinLatency: metric(registry, 'joinLatency'),
+    consumerLag: metric(registry, 'consumerLag'),
     rateLimitFailOpen: new Counter({
       name: 'signal_edge_rate_limit_fail_open_total',
       help: 'Per-identity rate-limit checks let through because Redis did not answer.',

@@ -106,6 +106,7 @@ export class Edge {
       edgeId: c.edgeId,
       logger: logger.child({ component: 'delivery-consumer' }),
       onRecord: (record) => router.onRecord(record),
+      lag: metrics.consumerLag,
     });
     const limiter = new IdentityRateLimiter(
       deps.redis,
