@@ -1,9 +1,7 @@
 /**
- * The first import of main.ts: starts OpenTelemetry before any other module of the service is
- * evaluated (ES modules evaluate in import order, depth first), so the global tracer and
- * propagator exist, and instrumentations could patch kafkajs, ioredis or pino, before those load.
- * It imports nothing but the telemetry module; main.ts sets the instance id once the
- * configuration is parsed.
+ * Loaded by main.ts before the rest of the service: starts OpenTelemetry while nothing an
+ * instrumentation could patch (kafkajs, ioredis, pino) is loaded yet. It imports nothing but the
+ * telemetry module; app.ts sets the instance id once the configuration is parsed.
  */
 import { startServiceTelemetry } from '@sig/runtime/telemetry';
 

@@ -91,7 +91,7 @@ export function tracesExportMode(
 }
 
 /**
- * Starts the OpenTelemetry SDK. Call it first in `main.ts`, before creating Kafka clients:
+ * Starts the OpenTelemetry SDK. Call it before anything else is loaded (see the services' main.ts), at least before creating Kafka clients:
  * `createKafka` loads kafkajs through `require` at call time so the instrumentation can patch it
  * even when kafkajs was already imported.
  */
