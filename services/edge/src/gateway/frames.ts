@@ -124,9 +124,11 @@ export class FrameHandler {
       [ATTR.signalCommandType]: body.type,
     };
     // The root of this message's trace: everything it causes downstream continues it.
-    void withSpan(SPAN.edgeReceive, attributes, () => this.#d.writer.write(conn, room, body, msg.id ?? null), {
-      kind: SpanKind.SERVER,
-    }).then(
+    const logged = (): Promise<void> => {
+      this.#d.logger.debug({ connectionId: conn.id, room, type: body.type }, 'command received');
+      return this.#d.writer.write(conn, room, body, msg.id ?? null);
+    };
+    void withSpan(SPAN.edgeReceive, attributes, logged, { kind: SpanKind.SERVER }).then(
       () => {
         if (msg.id !== undefined) conn.send({ type: 'ack', id: msg.id });
       },

@@ -303,6 +303,17 @@ export class PartitionWorker {
       const from = { events: out.roomEvents.length, deliveries: out.deliveries.length, media: out.media.length };
       const decision = projection.decideInto(out, command);
       if (decision.rejected !== null) span.setAttribute(ATTR.signalErrorCode, decision.rejected.code);
+      // Inside the span: the line carries the command's trace id.
+      this.ctx.logger.debug(
+        {
+          room: command.room,
+          type: command.body.type,
+          events: decision.events.length,
+          media: decision.media.length,
+          rejected: decision.rejected?.code,
+        },
+        'command decided',
+      );
       this.ctx.metrics?.decided(command.body.type, decision.rejected?.code ?? null);
       for (const r of out.roomEvents.slice(from.events)) {
         this.ctx.metrics?.eventWritten(r.event.body.type);
