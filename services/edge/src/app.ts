@@ -49,9 +49,9 @@ async function main(): Promise<void> {
     logger,
     retry: EDGE_KAFKA_RETRY,
   });
-  const metrics = createEdgeMetrics();
   // Assigned once the adapters exist; the admin server and signal handlers read it before that.
   let edge: Edge | undefined = undefined;
+  const metrics = createEdgeMetrics(() => edge?.pendingProduces ?? 0);
   const admin = createAdminServer({
     host: config.adminHost,
     port: config.adminPort,

@@ -126,6 +126,30 @@ export const METRICS = {
     labelNames: [],
     buckets: REBUILD_BUCKETS_SECONDS,
   },
+  edgeRateLimitFailOpen: {
+    type: 'counter',
+    name: 'signal_edge_rate_limit_fail_open_total',
+    help: 'Per-identity rate-limit checks let through because Redis did not answer.',
+    labelNames: [],
+  },
+  edgeUpgradesRejected: {
+    type: 'counter',
+    name: 'signal_edge_upgrades_rejected_total',
+    help: 'WebSocket upgrades refused, by HTTP status and error code.',
+    labelNames: ['status', 'code'],
+  },
+  edgeDeliveriesDropped: {
+    type: 'counter',
+    name: 'signal_edge_deliveries_dropped_total',
+    help: 'Delivery records or events not delivered, by reason (other_edge, undecodable, unknown_connection, unrenderable).',
+    labelNames: ['reason'],
+  },
+  edgePendingProduces: {
+    type: 'gauge',
+    name: 'signal_edge_pending_produces',
+    help: 'Commands queued or in flight to Kafka.',
+    labelNames: [],
+  },
   sfuPeerConnections: {
     type: 'gauge',
     name: 'signal_sfu_peer_connections',

@@ -177,6 +177,11 @@ export class Edge {
     });
   }
 
+  /** Commands queued or in flight to Kafka. */
+  get pendingProduces(): number {
+    return this.#log.pending;
+  }
+
   /** The client port actually bound (EDGE_PORT=0 picks one). */
   get port(): number {
     return this.#server.port;
