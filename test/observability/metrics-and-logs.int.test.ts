@@ -181,7 +181,10 @@ describe('metrics and logs under real traffic', () => {
           throw new Error(`${svc.name} wrote a line that is not JSON: ${l.slice(0, 300)}`);
         }
       });
-      for (const entry of parsed) expect(entry).toMatchObject({ service: svc.name, instance: expect.any(String) });
+      for (const entry of parsed) {
+        expect(entry['service'], JSON.stringify(entry)).toBe(svc.name);
+        expect(typeof entry['instance'], JSON.stringify(entry)).toBe('string');
+      }
       expect(
         parsed.some((e) => typeof e['trace_id'] === 'string' && /^[0-9a-f]{32}$/.test(e['trace_id'])),
         `${svc.name} logs lines with a trace_id`,

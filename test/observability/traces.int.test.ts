@@ -127,6 +127,9 @@ describe('one trace per signaling message', () => {
     // One trace, across both processes.
     expect(new Set(chain.map((s) => s.traceId))).toEqual(new Set([root!.traceId]));
     expect(new Set(chain.map((s) => s.service))).toEqual(new Set(['edge', 'projector']));
+    // service.instance.id is the id the service logs with (set once its configuration is parsed).
+    expect(receive!.instance).toMatch(/^edge-[0-9a-f]{8}$/);
+    expect(processCommand!.instance).toMatch(/^projector-/);
     expect(receive).toMatchObject({
       kind: KIND.server,
       parentSpanId: undefined,

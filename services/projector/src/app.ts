@@ -34,11 +34,10 @@ const logger = createLogger({
   pretty: config.pretty,
 });
 logger.info({ tracesExport: telemetry.tracesExport, loadedTooEarly: telemetry.loadedTooEarly }, 'telemetry started');
-// The projector exists only below; the rooms gauge reads it at scrape time.
-let projector: Projector | undefined;
-const metrics = createProjectorMetrics(() => projector?.roomsByPartition ?? new Map<number, number>());
+// The rooms gauge reads the projector (created below) at scrape time, once the admin server runs.
+const metrics = createProjectorMetrics(() => projector.roomsByPartition);
 const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?? 'projector', logger });
-projector = new Projector({
+const projector = new Projector({
   kafka,
   logger,
   schemas: SchemaSet.load(),
@@ -68,7 +67,6 @@ const admin = createAdminServer({
   registry: metrics.registry,
   logger,
   readiness: () => {
-    if (projector === undefined) return { ready: false, reasons: ['starting'] };
     const running = projector.lifecycle.state === 'running';
     return { ready: running, reasons: running ? [] : [`projector is ${projector.lifecycle.state}`] };
   },
@@ -81,7 +79,7 @@ handleShutdownSignals({
   telemetry,
   stoppedMessage: 'projector stopped',
   stop: async () => {
-    await projector?.stop();
+    await projector.stop();
     await admin.close();
   },
 });
