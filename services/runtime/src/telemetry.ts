@@ -288,3 +288,12 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 
 /** Span kinds, re-exported so services need no direct dependency on the OpenTelemetry API. */
 export { SpanKind } from '@opentelemetry/api';
+
+/**
+ * Runs `fn` with no active span. For background loops started on behalf of one message (a batch
+ * pump, an outbox drain) that go on to serve others: their logs must not carry the first
+ * message's trace id.
+ */
+export function outsideTrace<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
+}

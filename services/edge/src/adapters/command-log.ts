@@ -17,6 +17,7 @@ import {
   ACKS_ALL,
   createProducer,
   mapKafkaError,
+  outsideTrace,
   settleSendSpans,
   SignalError,
   type KafkaHeaders,
@@ -98,7 +99,8 @@ export class CommandLog {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
       // Deferred to a microtask: records appended in the same tick go out in one batch.
-      if (!this.#pumping) queueMicrotask(() => void this.#pump());
+      // Outside the appender's trace: the pump goes on to send other connections' records.
+      if (!this.#pumping) queueMicrotask(() => void outsideTrace(() => this.#pump()));
     });
   }
 

@@ -12,6 +12,7 @@ import {
   ATTR,
   abortableSleep,
   mapKafkaError,
+  outsideTrace,
   settleSendSpans,
   startSendSpan,
   type Logger,
@@ -87,7 +88,8 @@ export class Outbox {
       { attributes: { [ATTR.signalRoom]: room, [ATTR.signalCommandType]: body.type } },
     );
     this.#queue.push({ key: room, value, span, type: body.type });
-    this.#running ??= this.#drain().finally(() => {
+    // Outside the reporter's trace: the drain goes on to write later reports of other rooms.
+    this.#running ??= outsideTrace(() => this.#drain()).finally(() => {
       this.#running = null;
     });
   }
