@@ -123,6 +123,9 @@ describe('metrics and logs under real traffic', () => {
       5,
     );
     expect(after.edge).toMatch(new RegExp(`signal_kafka_consumer_lag\\{[^}]*topic="${prefix}signal.deliveries"`));
+    expect(
+      sample(after.edge, 'signal_kafka_consumer_lag', { topic: `${prefix}signal.deliveries` }),
+    ).toBeGreaterThanOrEqual(0);
 
     // Projector: commands by type and outcome, transactions, rooms, rebuilds, commit latency, lag.
     expect(moved('projector', 'signal_projector_commands_total', { type: 'Join', outcome: 'accepted' })).toBe(2);
@@ -135,6 +138,9 @@ describe('metrics and logs under real traffic', () => {
       moved('projector', 'signal_kafka_produce_latency_seconds_count', { topic: `${prefix}signal.deliveries` }),
     ).toBeGreaterThan(0);
     expect(after.projector).toMatch(new RegExp(`signal_kafka_consumer_lag\\{[^}]*topic="${prefix}signal.commands"`));
+    expect(
+      sample(after.projector, 'signal_kafka_consumer_lag', { topic: `${prefix}signal.commands` }),
+    ).toBeGreaterThanOrEqual(0);
 
     // SFU: peer connections, tracks, packets per second, media commands in, reports out, lag.
     expect(sample(after.sfu, 'signal_sfu_peer_connections')).toBeGreaterThanOrEqual(1);
@@ -143,6 +149,9 @@ describe('metrics and logs under real traffic', () => {
     expect(moved('sfu', 'signal_messages_out_total', { type: 'SfuSdp' })).toBeGreaterThanOrEqual(1);
     expect(moved('sfu', 'signal_kafka_produce_latency_seconds_count')).toBeGreaterThan(0);
     expect(after.sfu).toMatch(new RegExp(`signal_kafka_consumer_lag\\{[^}]*topic="${prefix}signal.media-commands"`));
+    expect(
+      sample(after.sfu, 'signal_kafka_consumer_lag', { topic: `${prefix}signal.media-commands` }),
+    ).toBeGreaterThanOrEqual(0);
 
     // Every service: event-loop lag and memory (prom-client default metrics).
     for (const text of Object.values(after)) {
