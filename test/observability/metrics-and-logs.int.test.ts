@@ -56,7 +56,6 @@ describe('metrics and logs under real traffic', () => {
         STUN_URLS: 'stun:127.0.0.1:3478',
         RATE_CONN_BURST: '10',
         RATE_CONN_PER_SEC: '1',
-        DRAIN_TIMEOUT: '5s',
       },
     });
     before = await scrapeAll();

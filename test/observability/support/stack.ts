@@ -46,10 +46,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ADMIN_PORT: String(edgeAdmin),
       EDGE_ADMIN_PORT: String(edgeAdmin),
       EDGE_ADMIN_HOST: '127.0.0.1',
+      // Teardown stays quick even if a test left a client connected.
+      DRAIN_TIMEOUT: '5s',
       ...options.edgeEnv,
     }),
     ServiceProcess.start('projector', { ...env, EDGE_LIVENESS_GRACE: '10m' }),
-    ServiceProcess.start('sfu', { ...env, SFU_ICE_INTERFACE_ADDRESS: '127.0.0.1', SFU_ICE_IPV6: 'false' }),
+    ServiceProcess.start('sfu', {
+      ...env,
+      SFU_ICE_INTERFACE_ADDRESS: '127.0.0.1',
+      SFU_ICE_IPV6: 'false',
+      SFU_DRAIN_TIMEOUT: '5s',
+    }),
   ]);
   const services = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failure = started.find((s) => s.status === 'rejected');
