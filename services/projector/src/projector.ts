@@ -1,5 +1,5 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { createConsumer, createProducer, isFencedError, Lifecycle, type Logger } from '@sig/runtime';
+import { createConsumer, createProducer, isFencedError, Lifecycle, trackConsumerLag, type Logger } from '@sig/runtime';
 import { AvroCodec, topicName, type SchemaSet } from '@sig/schemas';
 import type { DeciderConfig } from './domain/index.js';
 import { dependsOnEdge } from './domain/index.js';
@@ -24,6 +24,7 @@ export interface ProjectorOptions {
   /** Snapshot a partition's changed rooms every this many events (0 = never). */
   readonly snapshotEveryEvents: number;
   readonly onRebuilt?: WorkerContext['onRebuilt'];
+  readonly metrics?: WorkerContext['metrics'];
 }
 
 /** Counters the admin endpoint and tests read. */
@@ -72,12 +73,18 @@ export class Projector {
       },
       snapshotEveryEvents: options.snapshotEveryEvents,
       ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     };
   }
 
   /** Partitions currently owned and ready. */
   get ownedPartitions(): number[] {
     return [...this.workers.values()].filter((w) => w.state === 'ready').map((w) => w.partition);
+  }
+
+  /** Rooms held in memory, per owned partition. */
+  get roomsByPartition(): Map<number, number> {
+    return new Map([...this.workers.values()].map((w) => [w.partition, w.rooms.size]));
   }
 
   /** Rooms held in memory across owned partitions. */
@@ -114,6 +121,7 @@ export class Projector {
 
     const consumer = createConsumer(kafka, { groupId: this.groupId });
     this.consumer = consumer;
+    if (this.options.metrics) trackConsumerLag(consumer, this.options.metrics.consumerLag);
     const commandsTopic = topicName('commands', topicPrefix);
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[commandsTopic] ?? []));
     await consumer.connect();

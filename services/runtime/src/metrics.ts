@@ -126,6 +126,30 @@ export const METRICS = {
     labelNames: [],
     buckets: REBUILD_BUCKETS_SECONDS,
   },
+  edgeRateLimitFailOpen: {
+    type: 'counter',
+    name: 'signal_edge_rate_limit_fail_open_total',
+    help: 'Per-identity rate-limit checks let through because Redis did not answer.',
+    labelNames: [],
+  },
+  edgeUpgradesRejected: {
+    type: 'counter',
+    name: 'signal_edge_upgrades_rejected_total',
+    help: 'WebSocket upgrades refused, by HTTP status and error code.',
+    labelNames: ['status', 'code'],
+  },
+  edgeDeliveriesDropped: {
+    type: 'counter',
+    name: 'signal_edge_deliveries_dropped_total',
+    help: 'Delivery records or events not delivered, by reason (other_edge, undecodable, unknown_connection, unrenderable).',
+    labelNames: ['reason'],
+  },
+  edgePendingProduces: {
+    type: 'gauge',
+    name: 'signal_edge_pending_produces',
+    help: 'Commands queued or in flight to Kafka.',
+    labelNames: [],
+  },
   sfuPeerConnections: {
     type: 'gauge',
     name: 'signal_sfu_peer_connections',
@@ -174,12 +198,27 @@ export function createMetricsRegistry(options: MetricsRegistryOptions): Registry
   return registry;
 }
 
+/** Options of `metric`. */
+export interface MetricOptions {
+  /**
+   * Called before every scrape (only when the metric is created here): for gauges that mirror
+   * state held elsewhere, so a scrape never reads a stale value.
+   */
+  readonly collect?: () => void;
+}
+
 /** The catalogue metric `key` in `registry`, created on first use (services only export what they use). */
-export function metric<K extends MetricKey>(registry: Registry, key: K): MetricOf<K> {
+export function metric<K extends MetricKey>(registry: Registry, key: K, options: MetricOptions = {}): MetricOf<K> {
   const def: MetricDef = METRICS[key];
   const existing = registry.getSingleMetric(def.name);
   if (existing !== undefined) return existing as unknown as MetricOf<K>;
-  const common = { name: def.name, help: def.help, labelNames: [...def.labelNames], registers: [registry] };
+  const common = {
+    name: def.name,
+    help: def.help,
+    labelNames: [...def.labelNames],
+    registers: [registry],
+    ...(options.collect === undefined ? {} : { collect: options.collect }),
+  };
   switch (def.type) {
     case 'counter':
       return new Counter(common) as unknown as MetricOf<K>;

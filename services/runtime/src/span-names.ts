@@ -46,20 +46,17 @@ export function messagingSpanName(operation: string, destination: string): strin
   return `${operation} ${destination}`;
 }
 
-/** Names of our hand-made spans, in the order a client message flows through the system. */
+/**
+ * Names of our hand-made spans, in the order a client message flows through the system. Kafka
+ * hops in between are `send <topic>` / `process <topic>` (`messagingSpanName`, kafka-trace.ts).
+ */
 export const SPAN = {
   /** Edge: a frame arrived on a client socket (root of a message's trace). */
   edgeReceive: 'edge receive',
-  /** Edge: authentication at the HTTP upgrade. */
-  edgeUpgrade: 'edge upgrade',
   /** Projector: deciding one command against room state. */
   projectorDecide: 'projector decide',
-  /** Projector: one consume-decide-produce transaction. */
-  projectorTransaction: 'projector transaction',
   /** Projector: rebuilding a partition's rooms from snapshots and the log. */
   projectorRebuild: 'projector rebuild',
-  /** Projector: serving a resume from the recent-event window. */
-  projectorResume: 'projector resume',
   /** Edge: routing a delivery to its local connections. */
   edgeDeliver: 'edge deliver',
   /** Edge: writing a frame to a client socket. */

@@ -4,7 +4,13 @@
  * Exporters are configured only through the standard `OTEL_*` variables. Without an exporter
  * configured, trace ids are still generated and propagated (so logs of one message correlate
  * across services) but nothing is recorded or exported.
+ *
+ * This module must stay cheap to import and must not load any library an instrumentation could
+ * patch (kafkajs, ioredis, pino, http clients): each service's `src/instrument.ts` imports it
+ * (as `@sig/runtime/telemetry`) before anything else, and `startTelemetry` reports any such
+ * library that was loaded too early.
  */
+import { createRequire } from 'node:module';
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -22,6 +28,7 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { hostDetector, processDetector, type ResourceDetector } from '@opentelemetry/resources';
 import { startNodeSdk } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ERROR_CODES, SignalError } from './errors.js';
@@ -34,11 +41,20 @@ export type TracesExport = 'custom' | 'env' | 'off';
 /** Options of `startTelemetry`. */
 export interface TelemetryOptions {
   readonly serviceName: string;
-  readonly instanceId: string;
+  /**
+   * `service.instance.id`. A promise when the id is only known once the configuration is parsed
+   * (the SDK starts before that): spans wait for it before they are exported.
+   */
+  readonly instanceId: string | Promise<string>;
   readonly serviceVersion?: string;
   /** Replaces env-configured exporters (tests pass a SimpleSpanProcessor over an InMemorySpanExporter). */
   readonly spanProcessors?: SpanProcessor[];
-  /** Patch kafkajs producers/consumers with automatic spans (default true). */
+  /**
+   * Patch kafkajs producers/consumers with automatic spans (default false). Our services trace
+   * Kafka by hand (kafka-trace.ts): the instrumentation injects the context active at the batch
+   * send into every record, overwriting each record's own trace, and starts the spans of a
+   * consumed batch as new roots, so one message's chain would break at every batched hop.
+   */
   readonly instrumentKafka?: boolean;
   /** Where `OTEL_*` variables are read to choose the mode (default `process.env`; the SDK itself reads `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -47,6 +63,11 @@ export interface TelemetryOptions {
 /** A started telemetry SDK. */
 export interface Telemetry {
   readonly tracesExport: TracesExport;
+  /**
+   * Instrumentable libraries that were already loaded when the SDK started (should be empty:
+   * a non-empty list means an import runs before `instrument.ts`).
+   */
+  readonly loadedTooEarly: readonly string[];
   /** Flushes and stops the SDK; idempotent (every call returns the same promise). */
   shutdown(): Promise<void>;
 }
@@ -70,7 +91,7 @@ export function tracesExportMode(
 }
 
 /**
- * Starts the OpenTelemetry SDK. Call it first in `main.ts`, before creating Kafka clients:
+ * Starts the OpenTelemetry SDK. Call it before anything else is loaded (see the services' main.ts), at least before creating Kafka clients:
  * `createKafka` loads kafkajs through `require` at call time so the instrumentation can patch it
  * even when kafkajs was already imported.
  */
@@ -78,15 +99,22 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (active !== undefined) throw new IllegalStateError('telemetry already started; shut it down first', 'running');
   const env = options.env ?? process.env;
   const mode = tracesExportMode(env, options.spanProcessors !== undefined);
+  const loadedTooEarly = instrumentableModulesLoaded();
+  const { instanceId } = options;
   const resourceAttributes: Attributes = {
     'service.name': options.serviceName,
-    'service.instance.id': options.instanceId,
+    ...(typeof instanceId === 'string' ? { 'service.instance.id': instanceId } : {}),
     ...(options.serviceVersion === undefined ? {} : { 'service.version': options.serviceVersion }),
+  };
+  // A late instance id is an asynchronous resource attribute: exporters wait for it.
+  const lateInstanceId: ResourceDetector = {
+    detect: () => ({ attributes: { 'service.instance.id': Promise.resolve(instanceId) } }),
   };
   const sdk = startNodeSdk({
     logLevel: env['OTEL_LOG_LEVEL'] ?? 'warn',
     resourceAttributes,
-    instrumentations: options.instrumentKafka === false ? [] : [new KafkaJsInstrumentation()],
+    ...(typeof instanceId === 'string' ? {} : { resourceDetectors: [hostDetector, processDetector, lateInstanceId] }),
+    instrumentations: options.instrumentKafka === true ? [new KafkaJsInstrumentation()] : [],
     ...(mode === 'custom' && options.spanProcessors !== undefined ? { spanProcessors: options.spanProcessors } : {}),
     // Off: a provider that samples nothing still mints ids, so trace_id in logs correlates hops.
     ...(mode === 'off' ? { spanProcessors: [new NoopSpanProcessor()], sampler: new AlwaysOffSampler() } : {}),
@@ -97,6 +125,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   let stopping: Promise<void> | undefined;
   const handle: Telemetry = {
     tracesExport: mode,
+    loadedTooEarly,
     shutdown() {
       stopping ??= sdk.shutdown().finally(() => {
         // Unregister the globals so a later start (tests, restarts in-process) can register again.
@@ -111,6 +140,39 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   };
   active = handle;
   return handle;
+}
+
+/** A service's telemetry started before its configuration is known (see `startServiceTelemetry`). */
+export interface ServiceTelemetry extends Telemetry {
+  /** Sets `service.instance.id` once the configuration is parsed; later calls are ignored. */
+  setInstanceId(id: string): void;
+}
+
+/**
+ * Starts the SDK for `serviceName` with the instance id to come: what each service's
+ * `src/instrument.ts` calls, before its configuration (and anything else) is loaded.
+ */
+export function startServiceTelemetry(serviceName: string): ServiceTelemetry {
+  let resolve: (id: string) => void = () => undefined;
+  const instanceId = new Promise<string>((r) => (resolve = r));
+  const telemetry = startTelemetry({ serviceName, instanceId });
+  return {
+    tracesExport: telemetry.tracesExport,
+    loadedTooEarly: telemetry.loadedTooEarly,
+    shutdown: () => telemetry.shutdown(),
+    setInstanceId: (id: string) => resolve(id),
+  };
+}
+
+const require = createRequire(import.meta.url);
+
+/** Libraries OpenTelemetry instrumentations patch at load time, and that our services use. */
+const INSTRUMENTABLE = ['kafkajs', 'ioredis', 'pino', 'uWebSockets.js', 'werift'] as const;
+
+/** Which of the instrumentable libraries are already in the CommonJS module cache. */
+export function instrumentableModulesLoaded(): string[] {
+  const loaded = Object.keys(require.cache);
+  return INSTRUMENTABLE.filter((name) => loaded.some((path) => path.includes(`/node_modules/${name}/`)));
 }
 
 /** The tracer of our hand-made spans. */
@@ -222,4 +284,16 @@ export function recordError(span: Span, error: unknown): void {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** Span kinds, re-exported so services need no direct dependency on the OpenTelemetry API. */
+export { SpanKind } from '@opentelemetry/api';
+
+/**
+ * Runs `fn` with no active span. For background loops started on behalf of one message (a batch
+ * pump, an outbox drain) that go on to serve others: their logs must not carry the first
+ * message's trace id.
+ */
+export function outsideTrace<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
 }

@@ -13,7 +13,17 @@
  */
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import type { Histogram } from 'prom-client';
-import { ACKS_ALL, createProducer, mapKafkaError, SignalError, type KafkaHeaders, type Logger } from '@sig/runtime';
+import {
+  ACKS_ALL,
+  createProducer,
+  mapKafkaError,
+  outsideTrace,
+  settleSendSpans,
+  SignalError,
+  type KafkaHeaders,
+  type Logger,
+  type SendSpan,
+} from '@sig/runtime';
 
 /** One record to write. */
 export interface LogRecord {
@@ -21,6 +31,8 @@ export interface LogRecord {
   readonly key: string;
   readonly value: Buffer;
   readonly headers: KafkaHeaders;
+  /** The record's producer span (its context is in `headers`), ended with the batch's outcome. */
+  readonly span?: SendSpan;
 }
 
 interface Pending {
@@ -87,7 +99,8 @@ export class CommandLog {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
       // Deferred to a microtask: records appended in the same tick go out in one batch.
-      if (!this.#pumping) queueMicrotask(() => void this.#pump());
+      // Outside the appender's trace: the pump goes on to send other connections' records.
+      if (!this.#pumping) queueMicrotask(() => void outsideTrace(() => this.#pump()));
     });
   }
 
@@ -147,10 +160,12 @@ export class CommandLog {
 
   async #send(batch: Pending[]): Promise<void> {
     const started = performance.now();
+    const { topicMessages, spans } = groupByTopic(batch);
     try {
       const producer = await this.#ensureProducer();
-      await producer.sendBatch({ topicMessages: groupByTopic(batch), acks: ACKS_ALL });
+      settleSendSpans(spans, await producer.sendBatch({ topicMessages, acks: ACKS_ALL }));
     } catch (error) {
+      settleSendSpans(spans, error instanceof Error ? error : new Error(String(error)));
       const mapped = mapKafkaError(error);
       // Whatever kafkajs thinks, the client may send again: the next batch uses a fresh producer.
       const wire =
@@ -207,12 +222,17 @@ export class CommandLog {
   }
 }
 
-function groupByTopic(batch: readonly Pending[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
+/** The batch as kafkajs takes it, and the records' spans in the order kafkajs will write them. */
+function groupByTopic(batch: readonly Pending[]): { topicMessages: TopicMessages[]; spans: SendSpan[] } {
+  const byTopic = new Map<string, { messages: Message[]; spans: SendSpan[] }>();
   for (const { record } of batch) {
-    let messages = byTopic.get(record.topic);
-    if (messages === undefined) byTopic.set(record.topic, (messages = []));
-    messages.push({ key: record.key, value: record.value, headers: record.headers });
+    let group = byTopic.get(record.topic);
+    if (group === undefined) byTopic.set(record.topic, (group = { messages: [], spans: [] }));
+    group.messages.push({ key: record.key, value: record.value, headers: record.headers });
+    if (record.span !== undefined) group.spans.push(record.span);
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  return {
+    topicMessages: [...byTopic].map(([topic, { messages }]) => ({ topic, messages })),
+    spans: [...byTopic.values()].flatMap((g) => g.spans),
+  };
 }

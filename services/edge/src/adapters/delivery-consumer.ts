@@ -14,7 +14,15 @@
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
 import type { Consumer, IHeaders, Kafka, PartitionAssigner } from 'kafkajs';
-import { createConsumer, exponentialJitter, retryAsync, type Logger } from '@sig/runtime';
+import type { Gauge } from 'prom-client';
+import {
+  createConsumer,
+  exponentialJitter,
+  retryAsync,
+  trackConsumerLag,
+  withProcessSpan,
+  type Logger,
+} from '@sig/runtime';
 
 const require = createRequire(import.meta.url);
 const kafkajs = (): typeof KafkaJs => require('kafkajs') as typeof KafkaJs;
@@ -66,6 +74,8 @@ export interface DeliveryConsumerOptions {
   readonly onRecord: (record: DeliveryRecord) => void;
   /** Delay before replacing a consumer that crashed for good. Default 1000 ms. */
   readonly restartDelayMs?: number;
+  /** `signal_kafka_consumer_lag` of the slot. */
+  readonly lag?: Gauge<'topic' | 'partition'>;
 }
 
 /** The delivery consumer: start() resolves once it is positioned on the slot. */
@@ -157,6 +167,7 @@ export class DeliveryConsumer {
       retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 20 },
     });
     this.#consumer = consumer;
+    if (this.#o.lag !== undefined) trackConsumerLag(consumer, this.#o.lag);
     const { GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
     consumer.on(GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[topic]?.includes(slot) ?? false;
@@ -182,8 +193,12 @@ export class DeliveryConsumer {
       // Handling is synchronous (sends never block), so the next record waits for nothing.
       eachMessage: ({ message }) => {
         try {
-          if (message.value !== null)
-            this.#o.onRecord({ value: message.value, headers: message.headers, offset: message.offset });
+          const value = message.value;
+          // Handled inside the record's `process` span: its trace continues the projector's.
+          if (value !== null)
+            withProcessSpan({ topic, partition: slot, groupId: this.groupId }, message, () =>
+              this.#o.onRecord({ value, headers: message.headers, offset: message.offset }),
+            );
         } catch (err) {
           logger.error({ err, offset: message.offset }, 'delivery handling failed');
         }

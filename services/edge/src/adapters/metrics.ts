@@ -1,9 +1,9 @@
 /**
- * The edge's Prometheus metrics: the shared catalogue's (services/runtime metrics.ts) plus a few
- * edge-only series the catalogue does not have yet (prefixed `signal_edge_`). Label values are
- * bounded: message types come from the protocol, codes from the error catalogue.
+ * The edge's Prometheus metrics, all from the shared catalogue (services/runtime metrics.ts;
+ * edge-only series are prefixed `signal_edge_`). Label values are bounded: message types come
+ * from the protocol, codes from the error catalogue.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import { createMetricsRegistry, metric } from '@sig/runtime';
 
 /** Every metric the edge updates. */
@@ -18,6 +18,8 @@ export interface EdgeMetrics {
   readonly rateLimitHits: Counter<'scope'>;
   readonly produceLatency: ReturnType<typeof metric<'kafkaProduceLatency'>>;
   readonly relayLatency: ReturnType<typeof metric<'relayLatency'>>;
+  readonly joinLatency: ReturnType<typeof metric<'joinLatency'>>;
+  readonly consumerLag: ReturnType<typeof metric<'consumerLag'>>;
   /** Per-identity checks let through because Redis did not answer (fail open). */
   readonly rateLimitFailOpen: Counter<string>;
   /** Upgrades refused, by HTTP status and code. */
@@ -28,9 +30,10 @@ export interface EdgeMetrics {
   readonly pendingProduces: Gauge<string>;
 }
 
-/** Creates the registry and every metric in it. */
-export function createEdgeMetrics(): EdgeMetrics {
+/** Creates the registry and every metric in it; `pendingProduces` is read at every scrape. */
+export function createEdgeMetrics(pendingProduces: () => number = () => 0): EdgeMetrics {
   const registry = createMetricsRegistry({ service: 'edge' });
+  const pending = metric(registry, 'edgePendingProduces', { collect: () => pending.set(pendingProduces()) });
   return {
     registry,
     connections: metric(registry, 'connections'),
@@ -42,27 +45,11 @@ export function createEdgeMetrics(): EdgeMetrics {
     rateLimitHits: metric(registry, 'rateLimitHits'),
     produceLatency: metric(registry, 'kafkaProduceLatency'),
     relayLatency: metric(registry, 'relayLatency'),
-    rateLimitFailOpen: new Counter({
-      name: 'signal_edge_rate_limit_fail_open_total',
-      help: 'Per-identity rate-limit checks let through because Redis did not answer.',
-      registers: [registry],
-    }),
-    upgradesRejected: new Counter({
-      name: 'signal_edge_upgrades_rejected_total',
-      help: 'WebSocket upgrades refused, by HTTP status and error code.',
-      labelNames: ['status', 'code'],
-      registers: [registry],
-    }),
-    deliveriesDropped: new Counter({
-      name: 'signal_edge_deliveries_dropped_total',
-      help: 'Delivery records or events not delivered, by reason (other_edge, undecodable, unknown_connection, unrenderable).',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
-    pendingProduces: new Gauge({
-      name: 'signal_edge_pending_produces',
-      help: 'Commands queued or in flight to Kafka.',
-      registers: [registry],
-    }),
+    joinLatency: metric(registry, 'joinLatency'),
+    consumerLag: metric(registry, 'consumerLag'),
+    rateLimitFailOpen: metric(registry, 'edgeRateLimitFailOpen'),
+    upgradesRejected: metric(registry, 'edgeUpgradesRejected'),
+    deliveriesDropped: metric(registry, 'edgeDeliveriesDropped'),
+    pendingProduces: pending,
   };
 }

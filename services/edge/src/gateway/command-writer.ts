@@ -4,7 +4,7 @@
  * in the room's partition), with the W3C trace context of the active span in its headers.
  */
 import { randomUUID } from 'node:crypto';
-import { recordHeaders } from '@sig/runtime';
+import { ATTR, startSendSpan } from '@sig/runtime';
 import type { AvroCodec, CommandBody } from '@sig/schemas';
 import { buildCommand } from '../domain/commands.js';
 import { grantsForRoom } from '../domain/grants.js';
@@ -51,6 +51,17 @@ export class CommandWriter {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return this.log.append({ topic: this.topic, key: room, value, headers: recordHeaders({ messageId: commandId }) });
+    // The record's producer span is a child of the active one (`edge receive` for a client frame).
+    const span = startSendSpan(
+      { topic: this.topic, key: room, messageId: commandId },
+      {
+        attributes: {
+          [ATTR.signalRoom]: room,
+          [ATTR.signalCommandType]: body.type,
+          [ATTR.signalParticipant]: conn.identity,
+        },
+      },
+    );
+    return this.log.append({ topic: this.topic, key: room, value, headers: span.headers, span });
   }
 }

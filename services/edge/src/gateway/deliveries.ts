@@ -4,7 +4,7 @@
  * send per listed connection. Records that cannot be decoded are dead-lettered, never retried
  * forever and never silently lost.
  */
-import { ATTR, SPAN, extractTraceContext, msToSeconds, withSpan, type Logger } from '@sig/runtime';
+import { ATTR, SPAN, msToSeconds, withSpan, type Logger } from '@sig/runtime';
 import { SchemaDecodeError, type AvroCodec, type RoomEvent } from '@sig/schemas';
 import { applyGrants } from '../domain/grants.js';
 import { renderDelivery, type JoinExtras, type RenderOutcome } from '../domain/render.js';
@@ -61,22 +61,17 @@ export class DeliveryRouter {
     // The rest of the batch is still delivered: the client sees the seq gap and can resume.
     if (failure !== undefined) this.#undecodable(record, failure);
     const decidedAt = new Map(events.map((e) => [e.seq, e.at]));
-    const parent = extractTraceContext(record.headers);
-    withSpan(
-      SPAN.edgeDeliver,
-      { [ATTR.signalRoom]: delivery.room, [ATTR.messagingKafkaOffset]: record.offset },
-      () => {
-        for (const connectionId of delivery.connectionIds) {
-          const conn = this.#d.registry.get(connectionId);
-          if (conn === undefined || !conn.isOpen) {
-            metrics.deliveriesDropped.inc({ reason: 'unknown_connection' });
-            continue;
-          }
-          this.#deliver(conn, events, delivery.kind, decidedAt);
+    // A child of the record's `process` span (delivery-consumer.ts), which continues its trace.
+    withSpan(SPAN.edgeDeliver, { [ATTR.signalRoom]: delivery.room, [ATTR.messagingKafkaOffset]: record.offset }, () => {
+      for (const connectionId of delivery.connectionIds) {
+        const conn = this.#d.registry.get(connectionId);
+        if (conn === undefined || !conn.isOpen) {
+          metrics.deliveriesDropped.inc({ reason: 'unknown_connection' });
+          continue;
         }
-      },
-      { parent },
-    );
+        this.#deliver(conn, events, delivery.kind, decidedAt);
+      }
+    });
     logger.trace(
       { room: delivery.room, events: events.length, connections: delivery.connectionIds.length },
       'delivery routed',
@@ -99,9 +94,19 @@ export class DeliveryRouter {
     );
     const now = this.#now();
     for (const message of outcome.messages) {
-      if (!conn.send(message)) return;
-      const at = 'seq' in message && message.seq !== undefined ? decidedAt.get(message.seq) : undefined;
-      if (at !== undefined) this.#d.metrics.relayLatency.observe({ type: message.type }, msToSeconds(now - at));
+      const seq = 'seq' in message ? message.seq : undefined;
+      const attributes = {
+        [ATTR.signalConnection]: conn.id,
+        [ATTR.signalParticipant]: conn.identity,
+        [ATTR.signalEventType]: message.type,
+        ...(seq === undefined ? {} : { [ATTR.signalSeq]: seq }),
+      };
+      if (!withSpan(SPAN.wsSend, attributes, () => conn.send(message))) return;
+      // `at` is the causing command's receivedAt, stamped by the edge that received it.
+      const at = seq === undefined ? undefined : decidedAt.get(seq);
+      if (at === undefined) continue;
+      this.#d.metrics.relayLatency.observe({ type: message.type }, msToSeconds(now - at));
+      if (message.type === 'joined') this.#d.metrics.joinLatency.observe(msToSeconds(now - at));
     }
     conn.sessionId = outcome.sessionId;
     if (outcome.grants !== undefined) conn.video = applyGrants(conn.video, outcome.grants);

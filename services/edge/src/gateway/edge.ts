@@ -108,6 +108,7 @@ export class Edge {
       edgeId: c.edgeId,
       logger: logger.child({ component: 'delivery-consumer' }),
       onRecord: (record) => router.onRecord(record),
+      lag: metrics.consumerLag,
     });
     const limiter = new IdentityRateLimiter(
       deps.redis,
@@ -177,6 +178,11 @@ export class Edge {
       connections: () => this.registry.size,
       logger: logger.child({ component: 'liveness' }),
     });
+  }
+
+  /** Commands queued or in flight to Kafka. */
+  get pendingProduces(): number {
+    return this.#log.pending;
   }
 
   /** The client port actually bound (EDGE_PORT=0 picks one). */

@@ -5,7 +5,7 @@
  * in the background (the command log keeps its order), so a busy client is not throttled to one
  * broker round trip per message.
  */
-import { ATTR, SPAN, SignalError, withSpan, type Logger } from '@sig/runtime';
+import { ATTR, SPAN, SignalError, SpanKind, withSpan, type Logger } from '@sig/runtime';
 import { parseClientMessage, type ClientMessage, type ClientMessageOf, type ErrorCode } from '@sig/schemas';
 import { isEdgeLocal, toCommandBody, type LoggedMessage } from '../domain/commands.js';
 import { checkMessage, roomGranted, type TokenClaims } from '../domain/grants.js';
@@ -120,9 +120,15 @@ export class FrameHandler {
     const attributes = {
       [ATTR.signalRoom]: room,
       [ATTR.signalConnection]: conn.id,
+      [ATTR.signalParticipant]: conn.identity,
       [ATTR.signalCommandType]: body.type,
     };
-    void withSpan(SPAN.edgeReceive, attributes, () => this.#d.writer.write(conn, room, body, msg.id ?? null)).then(
+    // The root of this message's trace: everything it causes downstream continues it.
+    const logged = (): Promise<void> => {
+      this.#d.logger.debug({ connectionId: conn.id, room, type: body.type }, 'command received');
+      return this.#d.writer.write(conn, room, body, msg.id ?? null);
+    };
+    void withSpan(SPAN.edgeReceive, attributes, logged, { kind: SpanKind.SERVER }).then(
       () => {
         if (msg.id !== undefined) conn.send({ type: 'ack', id: msg.id });
       },

@@ -18,9 +18,14 @@ import { ResumeWindow } from './resume-window.js';
 export interface BatchOutput {
   readonly roomEvents: Array<{ readonly room: string; readonly value: Buffer; readonly event: RoomEvent }>;
   readonly deliveries: Array<{ readonly partition: number; readonly key: string; readonly value: Buffer }>;
-  readonly media: Array<{ readonly room: string; readonly value: Buffer }>;
+  readonly media: Array<{ readonly room: string; readonly value: Buffer; readonly commandId: string }>;
   readonly decisions: Array<{ readonly command: Command; readonly decision: Decision }>;
   readonly touchedRooms: Set<string>;
+}
+
+/** An output with nothing in it yet. */
+export function emptyOutput(): BatchOutput {
+  return { roomEvents: [], deliveries: [], media: [], decisions: [], touchedRooms: new Set() };
 }
 
 /** Codecs the projection needs. */
@@ -77,40 +82,47 @@ export class PartitionProjection {
 
   /** Decides a batch of commands, returning the records to write. Mutates the projection. */
   process(commands: readonly Command[], now: number): BatchOutput {
-    const out: BatchOutput = { roomEvents: [], deliveries: [], media: [], decisions: [], touchedRooms: new Set() };
-    for (const command of commands) {
-      const before = this.rooms.get(command.room) ?? initialState(command.room);
-      const decision = decide(command, before, this.config);
-      out.decisions.push({ command, decision });
-      if (decision.events.length === 0 && decision.media.length === 0) continue;
-      out.touchedRooms.add(command.room);
-      this.dirty.add(command.room);
-      this.eventsSinceSnapshot += decision.events.length;
-      let state = before;
-      for (const event of decision.events) {
-        const bytes = this.codecs.roomEvent.encode(event);
-        const routing = route(event, state);
-        state = evolve(state, event);
-        this.window(command.room).push({ seq: event.seq, bytes, addressed: new Set(routing.addressed) });
-        out.roomEvents.push({ room: command.room, value: bytes, event });
-        this.deliver(out, event, bytes, routing.live);
-      }
-      this.rooms.set(command.room, decision.state);
-      decision.media.forEach((m, i) => {
-        const record: MediaCommand = {
-          commandId: `${command.commandId}:m${i}`,
-          room: command.room,
-          seq: m.seq,
-          at: command.receivedAt,
-          sessionId: m.sessionId,
-          body: m.body,
-        };
-        out.media.push({ room: command.room, value: this.codecs.media.encode(record) });
-      });
-      this.eventsApplied += decision.events.length;
-    }
+    const out = emptyOutput();
+    for (const command of commands) this.decideInto(out, command);
     void now;
     return out;
+  }
+
+  /**
+   * Decides one command, appending the records it causes to `out` (the worker traces each
+   * command on its own, so it needs to know which records each one caused).
+   */
+  decideInto(out: BatchOutput, command: Command): Decision {
+    const before = this.rooms.get(command.room) ?? initialState(command.room);
+    const decision = decide(command, before, this.config);
+    out.decisions.push({ command, decision });
+    if (decision.events.length === 0 && decision.media.length === 0) return decision;
+    out.touchedRooms.add(command.room);
+    this.dirty.add(command.room);
+    this.eventsSinceSnapshot += decision.events.length;
+    let state = before;
+    for (const event of decision.events) {
+      const bytes = this.codecs.roomEvent.encode(event);
+      const routing = route(event, state);
+      state = evolve(state, event);
+      this.window(command.room).push({ seq: event.seq, bytes, addressed: new Set(routing.addressed) });
+      out.roomEvents.push({ room: command.room, value: bytes, event });
+      this.deliver(out, event, bytes, routing.live);
+    }
+    this.rooms.set(command.room, decision.state);
+    decision.media.forEach((m, i) => {
+      const record: MediaCommand = {
+        commandId: `${command.commandId}:m${i}`,
+        room: command.room,
+        seq: m.seq,
+        at: command.receivedAt,
+        sessionId: m.sessionId,
+        body: m.body,
+      };
+      out.media.push({ room: command.room, value: this.codecs.media.encode(record), commandId: record.commandId });
+    });
+    this.eventsApplied += decision.events.length;
+    return decision;
   }
 
   /** Room events applied since this projection was built (for snapshot cadence and metrics). */

@@ -1,8 +1,27 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { createProducer, readPartitionsToEnd, type Logger } from '@sig/runtime';
+import {
+  ATTR,
+  SPAN,
+  createProducer,
+  readPartitionsToEnd,
+  settleSendSpans,
+  startSendSpan,
+  withProcessSpan,
+  withSpan,
+  type Logger,
+  type SendSpan,
+  type WrittenPartition,
+} from '@sig/runtime';
 import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
-import { checkpointKey, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
+import type { ProjectorMetrics } from './metrics.js';
+import {
+  checkpointKey,
+  emptyOutput,
+  PartitionProjection,
+  type BatchOutput,
+  type ProjectionCodecs,
+} from './partition-projection.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -20,6 +39,7 @@ export interface WorkerContext {
   readonly snapshotEveryEvents: number;
   /** Called after each rebuild with what it cost. */
   readonly onRebuilt?: (info: { partition: number; ms: number; snapshots: number; tailEvents: number }) => void;
+  readonly metrics?: ProjectorMetrics;
 }
 
 /** Explicit lifecycle of a worker: building its state, serving, or closed (after loss or fencing). */
@@ -54,7 +74,11 @@ export class PartitionWorker {
   /** Connects the producer (fencing zombies) and rebuilds from the log; idempotent. */
   ready(): Promise<void> {
     if (this.stateValue === 'closed') return Promise.reject(new Error(`partition ${this.partition} worker is closed`));
-    this.readiness ??= this.build().catch((err: unknown) => {
+    this.readiness ??= withSpan(
+      SPAN.projectorRebuild,
+      { [ATTR.messagingDestinationPartitionId]: String(this.partition) },
+      () => this.build(),
+    ).catch((err: unknown) => {
       this.readiness = null;
       throw err;
     });
@@ -141,59 +165,96 @@ export class PartitionWorker {
     await this.ready();
     const producer = this.producer!;
     const projection = this.projection!;
-    const commands: Command[] = [];
     const deadLetters: DeadLetter[] = [];
-    const commandsTopic = topicName('commands', this.ctx.topicPrefix);
+    const topics = {
+      commands: topicName('commands', this.ctx.topicPrefix),
+      roomEvents: topicName('roomEvents', this.ctx.topicPrefix),
+      deliveries: topicName('deliveries', this.ctx.topicPrefix),
+      media: topicName('mediaCommands', this.ctx.topicPrefix),
+      deadLetters: topicName('deadLetters', this.ctx.topicPrefix),
+    };
+    // One producer span per output record, child of the command that caused it; in the order
+    // of `topicMessages` below, so the broker's answer gives each its offset.
+    const spans = { roomEvents: [] as SendSpan[], deliveries: [] as SendSpan[], media: [] as SendSpan[] };
+    const deadLetterSpans: SendSpan[] = [];
+    const out = emptyOutput();
     for (const m of messages) {
-      try {
-        if (!m.value) throw new Error('empty record');
-        commands.push(this.ctx.codecs.command.decode(m.value));
-      } catch (err) {
-        deadLetters.push({
-          topic: commandsTopic,
-          partition: this.partition,
-          offset: Number(m.offset),
-          key: m.key,
-          value: m.value ?? Buffer.alloc(0),
-          reason: (err as { reason?: DeadLetter['reason'] }).reason ?? 'CORRUPT',
-          message: (err as Error).message,
-          consumer: this.ctx.consumerGroupId,
-          at: now,
-        });
-      }
+      withProcessSpan(
+        { topic: topics.commands, partition: this.partition, groupId: this.ctx.consumerGroupId },
+        m,
+        (span) => {
+          let command: Command;
+          try {
+            if (!m.value) throw new Error('empty record');
+            command = this.ctx.codecs.command.decode(m.value);
+          } catch (err) {
+            const reason = (err as { reason?: DeadLetter['reason'] }).reason ?? 'CORRUPT';
+            span.setAttribute(ATTR.errorType, reason);
+            deadLetterSpans.push(startSendSpan({ topic: topics.deadLetters }));
+            deadLetters.push({
+              topic: topics.commands,
+              partition: this.partition,
+              offset: Number(m.offset),
+              key: m.key,
+              value: m.value ?? Buffer.alloc(0),
+              reason,
+              message: (err as Error).message,
+              consumer: this.ctx.consumerGroupId,
+              at: now,
+            });
+            return;
+          }
+          this.decide(projection, out, command, topics, spans);
+        },
+      );
     }
-    const out = projection.process(commands, now);
     const last = messages.at(-1)!;
-    const traceHeaders = (i: number) => messages[i]?.headers ?? {};
     const topicMessages = [
       {
-        topic: topicName('roomEvents', this.ctx.topicPrefix),
-        messages: out.roomEvents.map((r) => ({ key: r.room, value: r.value, partition: this.partition })),
+        topic: topics.roomEvents,
+        messages: out.roomEvents.map((r, i) => ({
+          key: r.room,
+          value: r.value,
+          partition: this.partition,
+          headers: spans.roomEvents[i]!.headers,
+        })),
       },
       {
-        topic: topicName('deliveries', this.ctx.topicPrefix),
-        messages: out.deliveries.map((d) => ({ key: d.key, value: d.value, partition: d.partition })),
+        topic: topics.deliveries,
+        messages: out.deliveries.map((d, i) => ({
+          key: d.key,
+          value: d.value,
+          partition: d.partition,
+          headers: spans.deliveries[i]!.headers,
+        })),
       },
       {
-        topic: topicName('mediaCommands', this.ctx.topicPrefix),
-        messages: out.media.map((m) => ({ key: m.room, value: m.value, partition: this.partition })),
+        topic: topics.media,
+        messages: out.media.map((m, i) => ({
+          key: m.room,
+          value: m.value,
+          partition: this.partition,
+          headers: spans.media[i]!.headers,
+        })),
       },
       {
-        topic: topicName('deadLetters', this.ctx.topicPrefix),
-        messages: deadLetters.map((d) => ({
+        topic: topics.deadLetters,
+        messages: deadLetters.map((d, i) => ({
           key: null,
           value: this.ctx.codecs.deadLetter.encode(d),
-          headers: traceHeaders(0),
+          headers: deadLetterSpans[i]!.headers,
         })),
       },
     ].filter((t) => t.messages.length > 0);
+    const sent = [...spans.roomEvents, ...spans.deliveries, ...spans.media, ...deadLetterSpans];
 
+    const started = performance.now();
     const txn = await producer.transaction();
+    let metadata: WrittenPartition[] = [];
     try {
       if (topicMessages.length > 0) {
-        const metadata = await txn.sendBatch({ topicMessages, acks: -1 });
-        const roomEventsTopic = topicName('roomEvents', this.ctx.topicPrefix);
-        const written = metadata.find((m) => m.topicName === roomEventsTopic && m.partition === this.partition);
+        metadata = await txn.sendBatch({ topicMessages, acks: -1 });
+        const written = metadata.find((m) => m.topicName === topics.roomEvents && m.partition === this.partition);
         if (written?.baseOffset !== undefined && out.roomEvents.length > 0) {
           projection.lastEventOffset = BigInt(written.baseOffset) + BigInt(out.roomEvents.length - 1);
         }
@@ -203,7 +264,7 @@ export class PartitionWorker {
         consumerGroupId: this.ctx.consumerGroupId,
         topics: [
           {
-            topic: commandsTopic,
+            topic: topics.commands,
             partitions: [{ partition: this.partition, offset: (BigInt(last.offset) + 1n).toString() }],
           },
         ],
@@ -212,10 +273,69 @@ export class PartitionWorker {
     } catch (err) {
       this.projection = null;
       this.readiness = null;
+      settleSendSpans(sent, err instanceof Error ? err : new Error(String(err)));
+      this.ctx.metrics?.transactions.inc({ outcome: 'aborted' });
       await txn.abort().catch(() => undefined);
       throw err;
     }
+    // Records become visible (read_committed) at the commit: that is their produce latency.
+    settleSendSpans(sent, metadata);
+    const seconds = (performance.now() - started) / 1000;
+    for (const t of topicMessages) this.ctx.metrics?.produceLatency.observe({ topic: t.topic }, seconds);
+    this.ctx.metrics?.transactions.inc({ outcome: 'committed' });
     return out;
+  }
+
+  /** Decides one command inside its `projector decide` span, and opens the spans of its records. */
+  private decide(
+    projection: PartitionProjection,
+    out: BatchOutput,
+    command: Command,
+    topics: { roomEvents: string; deliveries: string; media: string },
+    spans: { roomEvents: SendSpan[]; deliveries: SendSpan[]; media: SendSpan[] },
+  ): void {
+    const attributes = {
+      [ATTR.signalRoom]: command.room,
+      [ATTR.signalCommandType]: command.body.type,
+      ...(command.source.type === 'ClientSource' ? { [ATTR.signalParticipant]: command.source.identity } : {}),
+    };
+    withSpan(SPAN.projectorDecide, attributes, (span) => {
+      const from = { events: out.roomEvents.length, deliveries: out.deliveries.length, media: out.media.length };
+      const decision = projection.decideInto(out, command);
+      if (decision.rejected !== null) span.setAttribute(ATTR.signalErrorCode, decision.rejected.code);
+      // Inside the span: the line carries the command's trace id.
+      this.ctx.logger.debug(
+        {
+          room: command.room,
+          type: command.body.type,
+          events: decision.events.length,
+          media: decision.media.length,
+          rejected: decision.rejected?.code,
+        },
+        'command decided',
+      );
+      this.ctx.metrics?.decided(command.body.type, decision.rejected?.code ?? null);
+      for (const r of out.roomEvents.slice(from.events)) {
+        this.ctx.metrics?.eventWritten(r.event.body.type);
+        spans.roomEvents.push(
+          startSendSpan(
+            { topic: topics.roomEvents, key: r.room, partition: this.partition, messageId: `${r.room}:${r.event.seq}` },
+            { attributes: { [ATTR.signalEventType]: r.event.body.type, [ATTR.signalSeq]: r.event.seq } },
+          ),
+        );
+      }
+      out.deliveries.slice(from.deliveries).forEach((d, i) => {
+        const messageId = `${command.commandId}:d${i}`;
+        spans.deliveries.push(
+          startSendSpan({ topic: topics.deliveries, key: d.key, partition: d.partition, messageId }),
+        );
+      });
+      for (const m of out.media.slice(from.media)) {
+        spans.media.push(
+          startSendSpan({ topic: topics.media, key: m.room, partition: this.partition, messageId: m.commandId }),
+        );
+      }
+    });
   }
 
   /** Writes snapshots of changed rooms plus the partition checkpoint, inside the open transaction. */

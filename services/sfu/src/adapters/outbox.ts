@@ -7,13 +7,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { ACKS_ALL, abortableSleep, mapKafkaError, recordHeaders, type Logger } from '@sig/runtime';
+import {
+  ACKS_ALL,
+  ATTR,
+  abortableSleep,
+  mapKafkaError,
+  outsideTrace,
+  settleSendSpans,
+  startSendSpan,
+  type Logger,
+  type SendSpan,
+} from '@sig/runtime';
 import type { AvroCodec, CommandBody } from '@sig/schemas';
 
 interface Pending {
   readonly key: string;
   readonly value: Buffer;
-  readonly headers: ReturnType<typeof recordHeaders>;
+  /** Opened when reported, in the reporting context (the media command being handled). */
+  readonly span: SendSpan;
   readonly type: CommandBody['type'];
 }
 
@@ -30,6 +41,8 @@ export interface OutboxOptions {
   readonly onLost?: (type: CommandBody['type'], error: unknown) => void;
   /** Called for every record written. */
   readonly onSent?: (type: CommandBody['type']) => void;
+  /** Called for every batch written, with the time the broker took. */
+  readonly onWritten?: (seconds: number) => void;
   /**
    * How long a batch the broker refuses with a retriable error is retried (on top of the
    * producer's own retries) before its records are given up. Default 30 s: an answer or an offer
@@ -62,15 +75,21 @@ export class Outbox {
       this.#options.onLost?.(body.type, new Error('outbox full'));
       return;
     }
+    const commandId = randomUUID();
     const value = this.#options.codec.encode({
-      commandId: randomUUID(),
+      commandId,
       room,
       receivedAt: now,
       source: { type: 'SfuSource', workerId: this.#options.workerId },
       body,
     });
-    this.#queue.push({ key: room, value, headers: recordHeaders(), type: body.type });
-    this.#running ??= this.#drain().finally(() => {
+    const span = startSendSpan(
+      { topic: this.#options.topic, key: room, messageId: commandId },
+      { attributes: { [ATTR.signalRoom]: room, [ATTR.signalCommandType]: body.type } },
+    );
+    this.#queue.push({ key: room, value, span, type: body.type });
+    // Outside the reporter's trace: the drain goes on to write later reports of other rooms.
+    this.#running ??= outsideTrace(() => this.#drain()).finally(() => {
       this.#running = null;
     });
   }
@@ -97,11 +116,17 @@ export class Outbox {
       const firstTry = Date.now();
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.#options.producer.send({
+          const started = performance.now();
+          const written = await this.#options.producer.send({
             topic: this.#options.topic,
             acks: ACKS_ALL,
-            messages: batch.map((p) => ({ key: p.key, value: p.value, headers: p.headers })),
+            messages: batch.map((p) => ({ key: p.key, value: p.value, headers: p.span.headers })),
           });
+          this.#options.onWritten?.((performance.now() - started) / 1000);
+          settleSendSpans(
+            batch.map((p) => p.span),
+            written,
+          );
           for (const p of batch) this.#options.onSent?.(p.type);
           break;
         } catch (error) {
@@ -111,6 +136,10 @@ export class Outbox {
             this.#options.logger.error(
               { err: error, records: batch.length, attempts: attempt + 1 },
               'media reports could not be written to Kafka; given up',
+            );
+            settleSendSpans(
+              batch.map((p) => p.span),
+              error instanceof Error ? error : new Error(String(error)),
             );
             for (const p of batch) this.#options.onLost?.(p.type, error);
             break;

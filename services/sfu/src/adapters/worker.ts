@@ -13,11 +13,17 @@
  * - a partition taken away closes its rooms' media (`RELEASED`).
  */
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Gauge, Histogram } from 'prom-client';
 import {
+  ATTR,
+  SPAN,
   createConsumer,
   createProducer,
   Lifecycle,
   readPartitionsToEnd,
+  trackConsumerLag,
+  withProcessSpan,
+  withSpan,
   type Logger,
   type Readiness,
 } from '@sig/runtime';
@@ -60,6 +66,15 @@ export interface SfuWorkerOptions {
   readonly candidatePolicy: CandidatePolicy;
   /** Called for each report written or lost (metrics). */
   readonly onReport?: (type: CommandBody['type'], outcome: 'sent' | 'lost') => void;
+  /** Called for each error code reported to the projector (metrics). */
+  readonly onError?: (code: string) => void;
+  /** Called for each media command consumed (metrics). */
+  readonly onCommand?: (type: MediaCommand['body']['type']) => void;
+  /** `signal_kafka_consumer_lag` and `signal_kafka_produce_latency_seconds`. */
+  readonly kafkaMetrics?: {
+    readonly consumerLag: Gauge<'topic' | 'partition'>;
+    readonly produceLatency: Histogram<'topic'>;
+  };
 }
 
 /** A room this worker was placed on (or refused). */
@@ -129,6 +144,8 @@ export class SfuWorker {
         logger: this.#log,
         onSent: (type) => this.#options.onReport?.(type, 'sent'),
         onLost: (type) => this.#options.onReport?.(type, 'lost'),
+        onWritten: (seconds) =>
+          this.#options.kafkaMetrics?.produceLatency.observe({ topic: topicName('commands', topicPrefix) }, seconds),
       });
       const consumer = createConsumer(kafka, {
         groupId: this.groupId,
@@ -136,6 +153,7 @@ export class SfuWorker {
         heartbeatIntervalMs: Math.max(500, Math.floor(this.#options.groupSessionTimeoutMs / 5)),
       });
       this.#consumer = consumer;
+      if (this.#options.kafkaMetrics) trackConsumerLag(consumer, this.#options.kafkaMetrics.consumerLag);
       const topic = topicName('mediaCommands', topicPrefix);
       consumer.on(consumer.events.GROUP_JOIN, (e) => this.#onAssignment(e.payload.memberAssignment[topic] ?? []));
       consumer.on(consumer.events.CRASH, (e) => {
@@ -152,7 +170,10 @@ export class SfuWorker {
         autoCommitThreshold: 1,
         // Commands do not wait for the partition's history to be read: a room they touch is
         // claimed by them, and the history read skips rooms already claimed.
-        eachMessage: ({ partition, message }) => this.#onMessage(partition, message),
+        eachMessage: ({ partition, message }) =>
+          withProcessSpan({ topic, partition, groupId: this.groupId }, message, () =>
+            this.#onMessage(partition, message),
+          ),
       });
     } catch (error) {
       this.lifecycle.transition('failed', error instanceof Error ? error.message : String(error));
@@ -249,7 +270,19 @@ export class SfuWorker {
       return;
     }
     const cmd = decoded.value;
+    this.#options.onCommand?.(cmd.body.type);
     if (!this.#assigned.has(partition)) return;
+    const attributes = {
+      [ATTR.signalRoom]: cmd.room,
+      [ATTR.signalSession]: cmd.sessionId,
+      [ATTR.signalCommandType]: cmd.body.type,
+      [ATTR.signalSeq]: cmd.seq,
+    };
+    // Reports made while handling (the SDP answer, room status) are children of this span.
+    await withSpan(SPAN.sfuHandle, attributes, () => this.#handle(partition, cmd));
+  }
+
+  async #handle(partition: number, cmd: MediaCommand): Promise<void> {
     const claim = this.#claims.get(cmd.room);
     if (cmd.body.type === 'CloseRoom') {
       await this.#rooms.get(cmd.room)?.close(cmd.body.reason);
@@ -410,6 +443,8 @@ export class SfuWorker {
   }
 
   #report(room: string, body: CommandBody): void {
+    if (body.type === 'SfuError') this.#options.onError?.(body.code);
+    if (body.type === 'SfuRoomStatus' && body.code !== null) this.#options.onError?.(body.code);
     this.#outbox?.report(room, body);
   }
 
