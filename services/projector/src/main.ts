@@ -7,10 +7,10 @@ import {
   createMetricsRegistry,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
+  loadSchemaSet,
   metric,
   startTelemetry,
 } from '@sig/runtime';
-import { SchemaSet } from '@sig/schemas';
 import { loadProjectorConfig } from './config.js';
 import { Projector } from './projector.js';
 
@@ -41,7 +41,7 @@ const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?
 const projector = new Projector({
   kafka,
   logger,
-  schemas: SchemaSet.load(),
+  schemas: await loadSchemaSet(config),
   topicPrefix: config.topicPrefix,
   instanceId,
   decider: {

@@ -459,6 +459,12 @@ export const kafkaConfigSpec = {
     patternDescription: 'letters, digits, ".", "_" or "-"',
     description: 'Prefix of every topic name (tests use a random one to isolate runs)',
   }),
+  schemaRegistryUrl: env.url('SCHEMA_REGISTRY_URL', {
+    optional: true,
+    protocols: ['http:', 'https:'],
+    description:
+      'Confluent-compatible schema registry: when set, schemas are registered (<topic>-value) and records written in the Confluent wire format',
+  }),
 };
 
 /** Redis connection settings. */
