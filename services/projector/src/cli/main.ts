@@ -1,11 +1,8 @@
-#!/usr/bin/env node
 /**
  * `signal-replay`: the auditor's view of the log. Prints a room's history as a timeline (or
  * NDJSON/CSV), and `verify` rebuilds every room with the projector's own `evolve` and checks the
  * log's guarantees. Exit codes: 0 ok, 1 violations, 2 usage error, 3 input unreadable.
  */
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { kafkaConfigSpec, loadSchemaSet, parseConfig, ConfigError } from '@sig/runtime';
 import { parseCli, USAGE, UsageError, type CliOptions } from './args.js';
 import { toNdjson, roomOf, type AuditRecord } from './records.js';
@@ -116,10 +113,4 @@ function runVerify(options: CliOptions, records: readonly AuditRecord[], io: Cli
     );
   }
   return result.violations.length === 0 ? EXIT.ok : EXIT.violations;
-}
-
-// Run when executed as the bin (not when imported by a test).
-const invoked = process.argv[1];
-if (invoked !== undefined && realpathSync(invoked) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await runCli(process.argv.slice(2));
 }

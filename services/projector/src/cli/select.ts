@@ -42,11 +42,25 @@ function mentions(r: AuditRecord, who: string): boolean {
   }
 }
 
-/** Records in timeline order: by fact time, then commands before what they caused, then log position. */
+/**
+ * Records in timeline order: by fact time, then commands before what they caused, then log
+ * position. A room event's time is the latest `at` of its room so far: `at` comes from the edges'
+ * clocks and may step back a few ms, and a timeline must never show a room out of sequence.
+ */
 export function inTimelineOrder(records: readonly AuditRecord[]): AuditRecord[] {
+  const latest = new Map<string, number>();
+  const time = new Map<AuditRecord, number>();
+  for (const r of records) {
+    let t = timeOf(r);
+    if (r.topic === 'roomEvents') {
+      t = Math.max(t, latest.get(r.event.room) ?? t);
+      latest.set(r.event.room, t);
+    }
+    time.set(r, t);
+  }
   return [...records].sort(
     (a, b) =>
-      timeOf(a) - timeOf(b) ||
+      time.get(a)! - time.get(b)! ||
       TOPIC_ORDER[a.topic] - TOPIC_ORDER[b.topic] ||
       a.partition - b.partition ||
       a.offset - b.offset,

@@ -80,7 +80,8 @@ export class RecordDecoder {
         case 'snapshots': {
           if (key?.startsWith('checkpoint:')) return null;
           const s = this.snapshot.decode(value);
-          const state = JSON.parse(s.state.toString('utf8')) as RoomStateJson;
+          // The projector's layout: { state, window } (the window's routing is not audited).
+          const { state } = JSON.parse(s.state.toString('utf8')) as { state: RoomStateJson };
           return {
             topic,
             ...origin,
