@@ -15,7 +15,7 @@ import { pollUntil } from './poll.js';
 import { stopGroup } from './proc.js';
 
 /** Services the stack runs, in start order; one not built yet (no dist/main.js) is skipped. */
-const SERVICES = ['edge', 'projector', 'sfu'] as const;
+const SERVICES = ['edge', 'projector', 'sfu', 'analytics'] as const;
 const CHILD_GRACE_MS = 15_000;
 const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
 
