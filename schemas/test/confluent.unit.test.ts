@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AvroCodec,
   SchemaDecodeError,
+  SchemaRegistryClient,
   SchemaRegistryError,
   SchemaSet,
   valueSubject,
@@ -60,5 +61,55 @@ describe('Confluent wire format', () => {
     expect(valueSubject('p.signal.room-events')).toBe('p.signal.room-events-value');
     expect(new SchemaRegistryError('unavailable', 'x').retriable).toBe(true);
     expect(new SchemaRegistryError('incompatible', 'x', 409).retriable).toBe(false);
+  });
+});
+
+describe('SchemaRegistryClient policy (transport injected: retries, cache, error mapping)', () => {
+  const reply = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+  it('retries unavailability a bounded number of times, then caches the id', async () => {
+    const calls: string[] = [];
+    const answers = [reply(503, { error_code: 50302 }), reply(200, { id: 7 })];
+    const client = new SchemaRegistryClient('http://registry.invalid:8081', {
+      retryDelayMs: () => 0,
+      fetch: (url, init) => {
+        calls.push(`${init?.method} ${url instanceof URL ? url.href : JSON.stringify(url)}`);
+        return Promise.resolve(answers.shift() ?? reply(500, {}));
+      },
+    });
+    expect(await client.register('t-value', { type: 'string' })).toBe(7);
+    expect(await client.register('t-value', { type: 'string' })).toBe(7);
+    expect(calls).toEqual([
+      'POST http://registry.invalid:8081/subjects/t-value/versions',
+      'POST http://registry.invalid:8081/subjects/t-value/versions',
+    ]);
+  });
+
+  it('gives up after its attempts, and never retries a refusal', async () => {
+    let n = 0;
+    const down = new SchemaRegistryClient('http://registry.invalid', {
+      attempts: 3,
+      retryDelayMs: () => 0,
+      fetch: () => {
+        n++;
+        return Promise.reject(new Error('ECONNREFUSED'));
+      },
+    });
+    await expect(down.schemaById(1)).rejects.toMatchObject({ code: 'unavailable', retriable: true });
+    expect(n).toBe(3);
+    n = 0;
+    const strict = new SchemaRegistryClient('http://registry.invalid', {
+      retryDelayMs: () => 0,
+      fetch: () => {
+        n++;
+        return Promise.resolve(reply(409, { error_code: 409, message: 'incompatible' }));
+      },
+    });
+    await expect(strict.register('t-value', { type: 'int' })).rejects.toMatchObject({
+      code: 'incompatible',
+      status: 409,
+    });
+    expect(n).toBe(1);
   });
 });
