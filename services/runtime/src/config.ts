@@ -462,8 +462,7 @@ export const kafkaConfigSpec = {
   schemaRegistryUrl: env.url('SCHEMA_REGISTRY_URL', {
     optional: true,
     protocols: ['http:', 'https:'],
-    description:
-      'Confluent-compatible schema registry: when set, schemas are registered (<topic>-value) and records written in the Confluent wire format',
+    description: 'Schema registry; when set, topics are written in the Confluent wire format',
   }),
 };
 
