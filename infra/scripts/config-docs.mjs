@@ -10,6 +10,7 @@ const specs = {
   edge: ['services/edge/dist/config.js', 'edgeConfigSpec'],
   projector: ['services/projector/dist/config.js', 'projectorConfigSpec'],
   sfu: ['services/sfu/dist/config.js', 'sfuConfigSpec'],
+  analytics: ['services/analytics/dist/config.js', 'analyticsConfigSpec'],
 };
 const file = new URL('README.md', root);
 let readme = readFileSync(file, 'utf8');

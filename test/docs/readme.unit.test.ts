@@ -4,6 +4,7 @@ import { configTableMarkdown, type ConfigSpec } from '@sig/runtime';
 import { edgeConfigSpec } from '../../services/edge/src/config.js';
 import { projectorConfigSpec } from '../../services/projector/src/config.js';
 import { sfuConfigSpec } from '../../services/sfu/src/config.js';
+import { analyticsConfigSpec } from '../../services/analytics/src/config.js';
 
 /** Table rows as trimmed cells, so Prettier's column alignment does not matter. */
 const cells = (table: string) =>
@@ -28,6 +29,7 @@ const SERVICES: Record<string, ConfigSpec> = {
   edge: edgeConfigSpec,
   projector: projectorConfigSpec,
   sfu: sfuConfigSpec,
+  analytics: analyticsConfigSpec,
 };
 
 describe('README configuration tables', () => {

@@ -15,16 +15,17 @@ import { pollUntil } from './poll.js';
 import { stopGroup } from './proc.js';
 
 /** Services the stack runs, in start order; one not built yet (no dist/main.js) is skipped. */
-const SERVICES = ['edge', 'projector', 'sfu', 'demo'] as const;
+const SERVICES = ['edge', 'projector', 'sfu', 'analytics', 'demo'] as const;
 /** Entry point of each service; the demo web app is a client package, not a backend service. */
 const MAINS: Record<(typeof SERVICES)[number], string[]> = {
   edge: ['services', 'edge', 'dist', 'main.js'],
   projector: ['services', 'projector', 'dist', 'main.js'],
   sfu: ['services', 'sfu', 'dist', 'main.js'],
+  analytics: ['services', 'analytics', 'dist', 'main.js'],
   demo: ['clients', 'demo', 'dist', 'server', 'main.js'],
 };
 const CHILD_GRACE_MS = 15_000;
-const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m'];
+const COLORS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m'];
 
 type Phase = 'starting' | 'running' | 'stopping';
 let phase: Phase = 'starting';

@@ -11,11 +11,23 @@ export type RecordName = keyof RecordTypes;
 /** Marker of Avro single-object encoding (spec: "Single-object encoding"). */
 export const SINGLE_OBJECT_MARKER = Buffer.from([0xc3, 0x01]);
 const HEADER_LENGTH = 10;
+/** Confluent Schema Registry wire format: magic byte 0, then the 4-byte big-endian schema id. */
+export const CONFLUENT_MAGIC = 0x00;
+const CONFLUENT_HEADER_LENGTH = 5;
+
+/** The Confluent framing header of a registry schema id. */
+export function confluentHeader(id: number): Buffer {
+  const header = Buffer.alloc(CONFLUENT_HEADER_LENGTH);
+  header.writeUInt32BE(id, 1);
+  return header;
+}
 type Resolver = ReturnType<avro.Type['createResolver']>;
 
 /**
- * Encodes one record type in Avro single-object encoding and decodes it from any published
- * version, resolving the writer schema (found by fingerprint) into the reader's version.
+ * Encodes one record type and decodes it from any published version, resolving the writer
+ * schema into the reader's version. Writes Avro single-object encoding, or the Confluent wire
+ * format when the schema set carries registry ids (`SchemaSet.withConfluentIds`); reads both,
+ * told apart by the first byte (C3 vs 00).
  */
 export class AvroCodec<N extends RecordName> {
   private readonly reader: SchemaVersion;
@@ -36,7 +48,11 @@ export class AvroCodec<N extends RecordName> {
     if (!reader || !writer) throw new Error(`${name}: no such schema version`);
     this.reader = reader;
     this.writer = writer;
-    this.header = Buffer.concat([SINGLE_OBJECT_MARKER, fingerprintToBytes(writer.fingerprint)]);
+    const registryId = set.confluentId(writer.fingerprint);
+    this.header =
+      registryId === undefined
+        ? Buffer.concat([SINGLE_OBJECT_MARKER, fingerprintToBytes(writer.fingerprint)])
+        : confluentHeader(registryId);
     this.toAvro = toAvroConverter(writer.type);
     this.fromAvro = fromAvroConverter(reader.type);
   }
@@ -51,7 +67,7 @@ export class AvroCodec<N extends RecordName> {
     return this.reader;
   }
 
-  /** Single-object encoding: C3 01, 8-byte LE CRC-64-AVRO fingerprint, Avro binary body. */
+  /** Single-object encoding (C3 01, 8-byte LE CRC-64-AVRO fingerprint) or Confluent framing, then the Avro body. */
   encode(value: RecordTypes[N]): Buffer {
     return Buffer.concat([this.header, this.encodeBody(value)]);
   }
@@ -66,11 +82,15 @@ export class AvroCodec<N extends RecordName> {
     return this.writer.type.toBuffer(wrapped);
   }
 
-  /** Decodes a single-object encoded record of any published version of this schema. */
+  /** Decodes a single-object or Confluent-framed record of any published version of this schema. */
   decode(bytes: Uint8Array): RecordTypes[N] {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (buf.length >= CONFLUENT_HEADER_LENGTH && buf[0] === CONFLUENT_MAGIC) return this.decodeConfluent(buf);
     if (buf.length < HEADER_LENGTH || buf[0] !== 0xc3 || buf[1] !== 0x01) {
-      throw new SchemaDecodeError('NOT_SINGLE_OBJECT', `not Avro single-object encoded (${buf.length} bytes)`);
+      throw new SchemaDecodeError(
+        'NOT_SINGLE_OBJECT',
+        `neither Avro single-object encoded nor Confluent-framed (${buf.length} bytes)`,
+      );
     }
     const fp = buf.readBigUInt64LE(2);
     const writer = this.set.byFingerprint(fp);
@@ -80,6 +100,21 @@ export class AvroCodec<N extends RecordName> {
       throw new SchemaDecodeError('INCOMPATIBLE', `record is a ${writer.name}, expected ${this.name}`, hex);
     }
     return this.decodeBody(buf.subarray(HEADER_LENGTH), writer);
+  }
+
+  private decodeConfluent(buf: Buffer): RecordTypes[N] {
+    const id = buf.readUInt32BE(1);
+    const writer = this.set.byConfluentId(id);
+    // Ids are only known for versions this process registered (or looked up) at start.
+    if (!writer) throw new SchemaDecodeError('UNKNOWN_FINGERPRINT', `unknown Confluent schema id ${id}`);
+    if (writer.name !== this.name) {
+      throw new SchemaDecodeError(
+        'INCOMPATIBLE',
+        `record is a ${writer.name}, expected ${this.name}`,
+        writer.fingerprintHex,
+      );
+    }
+    return this.decodeBody(buf.subarray(CONFLUENT_HEADER_LENGTH), writer);
   }
 
   /** Decodes an Avro binary body written with the given writer schema version. */

@@ -21,13 +21,27 @@ export interface SchemaVersion {
 /** avsc options shared by every parse: multi-record unions wrapped, [null, T] unwrapped. */
 export const AVSC_OPTIONS = { wrapUnions: 'auto' } as const;
 
+/**
+ * Schema ids a Confluent-compatible registry assigned to published versions (by fingerprint).
+ * When a set carries them, codecs write the Confluent wire format (magic 0, 4-byte id).
+ */
+export type ConfluentIds = ReadonlyMap<bigint, number>;
+
 /** Every published version of every schema, addressable by name or by fingerprint. */
 export class SchemaSet {
   private readonly byName = new Map<string, SchemaVersion[]>();
   private readonly byFp = new Map<bigint, SchemaVersion>();
+  private readonly byRegistryId = new Map<number, SchemaVersion>();
 
-  constructor(versions: readonly SchemaVersion[]) {
-    for (const v of versions) {
+  constructor(
+    private readonly all: readonly SchemaVersion[],
+    private readonly registryIds: ConfluentIds = new Map(),
+  ) {
+    for (const [fp, id] of registryIds) {
+      const v = all.find((x) => x.fingerprint === fp);
+      if (v) this.byRegistryId.set(id, v);
+    }
+    for (const v of all) {
       const list = this.byName.get(v.name) ?? [];
       list.push(v);
       list.sort((a, b) => a.version - b.version);
@@ -86,5 +100,25 @@ export class SchemaSet {
   /** The schema version that has this fingerprint, if it was ever published. */
   byFingerprint(fp: bigint): SchemaVersion | undefined {
     return this.byFp.get(fp);
+  }
+
+  /** The same versions, writing the Confluent wire format with these registry ids. */
+  withConfluentIds(ids: ConfluentIds): SchemaSet {
+    return new SchemaSet(this.all, ids);
+  }
+
+  /** Whether codecs of this set write the Confluent wire format (registry ids are known). */
+  get writesConfluent(): boolean {
+    return this.registryIds.size > 0;
+  }
+
+  /** The registry id of a version, if registered. */
+  confluentId(fp: bigint): number | undefined {
+    return this.registryIds.get(fp);
+  }
+
+  /** The version a registry id stands for, if it is one of ours. */
+  byConfluentId(id: number): SchemaVersion | undefined {
+    return this.byRegistryId.get(id);
   }
 }

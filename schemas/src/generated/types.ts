@@ -918,35 +918,35 @@ export interface RoomSnapshot {
 export type SessionFactKind = 'SESSION_ENDED' | 'ROOM_ENDED' | 'UNKNOWN';
 export const SessionFactKindValues = ['SESSION_ENDED', 'ROOM_ENDED', 'UNKNOWN'] as const;
 
-/** A per-session analytics fact derived from room events (signal.session-analytics). */
+/** A per-session (or per-room) analytics fact derived from room events by services/analytics (signal.session-analytics). */
 export interface SessionFact {
-  /** Room id. */
+  /** Room id; also the record key. */
   readonly room: string;
-  /** Session. */
+  /** Participant session (empty for ROOM_ENDED). */
   readonly sessionId: string;
-  /** Identity. */
+  /** Participant identity (empty for ROOM_ENDED). */
   readonly identity: string;
-  /** Kind. */
+  /** SESSION_ENDED: one participant session ended; ROOM_ENDED: the room closed (room-wide totals). */
   readonly kind: SessionFactKind;
-  /** Join time. */
+  /** When the session joined (ROOM_ENDED: when the room opened). */
   readonly joinedAt: number;
-  /** End time. */
+  /** When the session left or the room closed. */
   readonly endedAt: number;
-  /** Participation duration. */
+  /** endedAt - joinedAt. */
   readonly durationMs: number;
-  /** Join command receive → JoinAccepted decision. */
+  /** From the edge receiving the join to the JoinAccepted event being on the log (its record timestamp minus its decision time). */
   readonly joinLatencyMs: number;
-  /** Times it went RECONNECTING. */
+  /** Times the session went RECONNECTING (room: summed). */
   readonly reconnects: number;
-  /** Successful resumes. */
+  /** Successful resumes (room: summed). */
   readonly resumes: number;
-  /** SDP exchanges on its SFU connection. */
+  /** Offers sent, P2P or to the SFU (room: summed). */
   readonly renegotiations: number;
-  /** Rejections by error code. */
+  /** Rejected commands by error code (room: all senders). */
   readonly errors: Record<string, number>;
-  /** How it ended. */
+  /** LeaveReason of the session (ROOM_CLOSED when the room closed under it); RoomCloseReason for ROOM_ENDED. */
   readonly leaveReason: string;
-  /** Most participants in the room at once during the session. */
+  /** Most participants in the room at once while the session (room: the room) lasted. */
   readonly peakParticipants: number;
 }
 

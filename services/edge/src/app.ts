@@ -12,8 +12,9 @@ import {
   handleShutdownSignals,
   hideKafkajsTimerWarning,
   type Logger,
+  loadSchemaSet,
 } from '@sig/runtime';
-import { SchemaSet, topicName } from '@sig/schemas';
+import { topicName } from '@sig/schemas';
 import type { Kafka } from 'kafkajs';
 import { loadEdgeConfig, type EdgeConfig } from './config.js';
 import { defaultReplySlot } from './domain/reply-slot.js';
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
     audience: config.jwt.audience,
     logger: logger.child({ component: 'auth' }),
   });
-  edge = new Edge({ config, replySlot, kafka, redis, verifier, schemas: SchemaSet.load(), metrics, logger });
+  const schemas = await loadSchemaSet(config.kafka);
+  edge = new Edge({ config, replySlot, kafka, redis, verifier, schemas, metrics, logger });
   if (shutdown.stopping) return;
   await edge.start();
   logger.info(

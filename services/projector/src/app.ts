@@ -8,8 +8,8 @@ import {
   createLogger,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
+  loadSchemaSet,
 } from '@sig/runtime';
-import { SchemaSet } from '@sig/schemas';
 import { loadProjectorConfig } from './config.js';
 import { createProjectorMetrics } from './adapters/metrics.js';
 import { Projector } from './projector.js';
@@ -40,7 +40,7 @@ const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?
 const projector = new Projector({
   kafka,
   logger,
-  schemas: SchemaSet.load(),
+  schemas: await loadSchemaSet(config),
   topicPrefix: config.topicPrefix,
   instanceId,
   decider: {

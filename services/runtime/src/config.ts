@@ -459,6 +459,11 @@ export const kafkaConfigSpec = {
     patternDescription: 'letters, digits, ".", "_" or "-"',
     description: 'Prefix of every topic name (tests use a random one to isolate runs)',
   }),
+  schemaRegistryUrl: env.url('SCHEMA_REGISTRY_URL', {
+    optional: true,
+    protocols: ['http:', 'https:'],
+    description: 'Schema registry; when set, topics are written in the Confluent wire format',
+  }),
 };
 
 /** Redis connection settings. */

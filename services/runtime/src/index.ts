@@ -19,3 +19,4 @@ export * from './partitions.js';
 export * from './process-warnings.js';
 export * from './shutdown.js';
 export * from './kafka-trace.js';
+export * from './schema-set.js';

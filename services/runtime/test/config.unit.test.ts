@@ -199,6 +199,7 @@ describe('describeConfig', () => {
       ['KAFKA_BROKERS', '127.0.0.1:19092', false],
       ['KAFKA_CLIENT_ID', undefined, false],
       ['TOPIC_PREFIX', '', false],
+      ['SCHEMA_REGISTRY_URL', undefined, false],
       ['ADMIN_HOST', '0.0.0.0', false],
       ['ADMIN_PORT', '9402', false],
       ['API_TOKEN', '(secret)', false],

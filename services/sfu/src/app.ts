@@ -12,8 +12,8 @@ import {
   handleShutdownSignals,
   hideKafkajsTimerWarning,
   metric,
+  loadSchemaSet,
 } from '@sig/runtime';
-import { SchemaSet } from '@sig/schemas';
 import { loadSfuConfig, type SfuConfig } from './config.js';
 import { candidatePolicy, peerConfig } from './adapters/peer-config.js';
 import { SfuWorker } from './adapters/worker.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const worker = new SfuWorker({
     kafka,
     logger,
-    schemas: SchemaSet.load(),
+    schemas: await loadSchemaSet(config.kafka),
     topicPrefix: config.kafka.topicPrefix,
     workerId: config.workerId,
     limits: { maxRooms: config.maxRooms, maxPeerConnections: config.maxPeerConnections },
