@@ -62,6 +62,11 @@ export const edgeConfigSpec = {
       secret: true,
       description: `HS256 shared secret (default "${DEV_JWT_SECRET}" unless NODE_ENV=production)`,
     }),
+    previousSecret: env.string('JWT_SECRET_PREVIOUS', {
+      optional: true,
+      secret: true,
+      description: 'Former HS256 secret, still accepted while tokens signed with it live (key rotation)',
+    }),
     jwksFile: env.string('JWT_JWKS_FILE', {
       optional: true,
       description: 'JWKS file with RS256/ES256 public keys (re-read when it changes)',
@@ -219,6 +224,20 @@ export function loadEdgeConfig(processEnv: Readonly<Record<string, string | unde
       problem: 'is shorter than 32 bytes',
       expected: 'an HS256 secret of at least 32 bytes',
     });
+  }
+  if (parsed.jwt.previousSecret !== undefined) {
+    if (parsed.jwt.secret === undefined)
+      problems.push({
+        name: 'JWT_SECRET_PREVIOUS',
+        problem: 'is set without JWT_SECRET',
+        expected: 'the current secret in JWT_SECRET, the former one in JWT_SECRET_PREVIOUS',
+      });
+    else if (Buffer.byteLength(parsed.jwt.previousSecret) < 32)
+      problems.push({
+        name: 'JWT_SECRET_PREVIOUS',
+        problem: 'is shorter than 32 bytes',
+        expected: 'an HS256 secret of at least 32 bytes',
+      });
   }
   if (parsed.heartbeatTimeout <= parsed.heartbeatInterval) {
     problems.push({

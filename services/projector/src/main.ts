@@ -3,6 +3,7 @@ import {
   ConfigError,
   createAdminServer,
   createKafka,
+  kafkaSecurity,
   createLogger,
   createMetricsRegistry,
   handleShutdownSignals,
@@ -17,8 +18,10 @@ import { Projector } from './projector.js';
 // Composition root: config, telemetry first, then wiring and signals.
 hideKafkajsTimerWarning();
 let config;
+let kafkaTransport;
 try {
   config = loadProjectorConfig();
+  kafkaTransport = kafkaSecurity(config.security);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
@@ -37,7 +40,12 @@ const logger = createLogger({
 const registry = createMetricsRegistry({ service: 'projector' });
 const rebuildSeconds = metric(registry, 'projectorRebuildSeconds');
 const rebuildEvents = metric(registry, 'projectorRebuildEvents');
-const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?? 'projector', logger });
+const kafka = createKafka({
+  brokers: config.brokers,
+  clientId: config.clientId ?? 'projector',
+  logger,
+  ...kafkaTransport,
+});
 const projector = new Projector({
   kafka,
   logger,

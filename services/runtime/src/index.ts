@@ -18,3 +18,4 @@ export * from './redis.js';
 export * from './partitions.js';
 export * from './process-warnings.js';
 export * from './shutdown.js';
+export * from './security.js';

@@ -6,12 +6,14 @@
 import {
   createAdminServer,
   createKafka,
+  kafkaSecurity,
   createLogger,
   createMetricsRegistry,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
   metric,
   startTelemetry,
+  type KafkaSecurityOptions,
 } from '@sig/runtime';
 import { SchemaSet } from '@sig/schemas';
 import { loadSfuConfig, type SfuConfig } from './config.js';
@@ -21,8 +23,10 @@ import { SfuWorker } from './adapters/worker.js';
 async function main(): Promise<void> {
   hideKafkajsTimerWarning();
   let config: SfuConfig;
+  let kafkaTransport: KafkaSecurityOptions;
   try {
     config = loadSfuConfig();
+    kafkaTransport = kafkaSecurity(config.kafka.security);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId ?? config.workerName,
     logger,
+    ...kafkaTransport,
   });
   const worker = new SfuWorker({
     kafka,
