@@ -82,15 +82,14 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   }, 500);
 
   const bystanders = await startBystanders(target);
-  const cases = fc.sample(fuzzCase, { numRuns: options.cases, seed: options.seed });
-  let next = 0;
+  const cases = new CaseStream(options.cases, options.seed);
   let done = 0;
   const worker = async (w: number): Promise<void> => {
     let conn: PooledConnection | undefined;
     for (;;) {
-      const i = next++;
-      if (i >= cases.length) break;
-      const c = cases[i]!;
+      const next = cases.next();
+      if (next === undefined) break;
+      const [i, c] = next;
       try {
         if (c.kind === 'json' || c.kind === 'flood') {
           if (conn === undefined || !conn.client.isOpen) conn = await PooledConnection.open(target, w, i);
@@ -101,12 +100,12 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         violate(`case ${i} (${c.kind}): ${error instanceof Error ? error.message : String(error)}`);
       }
       done++;
-      if (done === Math.min(200, cases.length)) rss.warm = await rssMb(target.pid);
-      if (done % 10_000 === 0) options.progress?.(`${done}/${cases.length} cases, ${violations.length} violations`);
+      if (done === Math.min(200, options.cases)) rss.warm = await rssMb(target.pid);
+      if (done % 10_000 === 0) options.progress?.(`${done}/${options.cases} cases, ${violations.length} violations`);
       if (i % 50 === 0) await bystanders.probe().catch((e: unknown) => violate(`bystander: ${String(e)}`));
       if (!target.alive()) {
         violate(`a service process died during case ${i} (${JSON.stringify(c).slice(0, 300)})`);
-        next = cases.length;
+        cases.stop();
       }
     }
     conn?.client.close();
@@ -229,7 +228,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   rss.end = await rssMb(target.pid);
   rss.peak = Math.max(rss.peak, rss.end);
   return {
-    cases: cases.length,
+    cases: done,
     seed: options.seed,
     durationMs: Date.now() - startedAt,
     outcomes: Object.fromEntries(Object.entries(outcomes).sort(([a], [b]) => a.localeCompare(b))),
@@ -237,6 +236,38 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     bystander: { probes: bystanders.probes, delivered: bystanders.delivered },
     rssMb: rss,
   };
+}
+
+/**
+ * The cases, generated a chunk at a time (chunk k from seed + k): a long run never holds 100k
+ * cases, some of them hundreds of kilobytes, in memory at once. Same seed, same cases.
+ */
+class CaseStream {
+  static readonly CHUNK = 500;
+  #chunk: FuzzCase[] = [];
+  #chunkStart = 0;
+  #next = 0;
+
+  constructor(
+    private readonly total: number,
+    private readonly seed: number,
+  ) {}
+
+  next(): [number, FuzzCase] | undefined {
+    const i = this.#next;
+    if (i >= this.total) return undefined;
+    this.#next++;
+    if (i >= this.#chunkStart + this.#chunk.length) {
+      const k = Math.floor(i / CaseStream.CHUNK);
+      this.#chunkStart = k * CaseStream.CHUNK;
+      this.#chunk = fc.sample(fuzzCase, { numRuns: CaseStream.CHUNK, seed: (this.seed + k) | 0 });
+    }
+    return [i, this.#chunk[i - this.#chunkStart]!];
+  }
+
+  stop(): void {
+    this.#next = this.total;
+  }
 }
 
 /** A fuzz connection (WebSocket API), with a token granting the fuzz rooms or one of them. */
