@@ -136,17 +136,19 @@ export const edgeConfigSpec = {
   maxConnections: env.int('MAX_CONNECTIONS', {
     default: 19_000,
     min: 1,
-    description: 'Connections per edge; over it upgrades get 503',
+    description: 'Connections per edge, counting upgrades being verified; over it upgrades get 503 overloaded',
   }),
   maxConnectionsPerIp: env.int('MAX_CONNECTIONS_PER_IP', {
     default: 1000,
     min: 1,
-    description: 'Connections per client IP; over it upgrades get 503',
+    description:
+      'Connections per client address (the TCP peer: behind a proxy, the proxy), counting upgrades being verified; over it upgrades get 429 rate_limited',
   }),
   upgradeTimeout: env.duration('UPGRADE_TIMEOUT', {
     default: 10_000,
     min: 100,
-    description: 'Longest token verification at the upgrade',
+    description:
+      'Longest token verification at the upgrade (a JWKS fetch); past it 504 timeout. Incomplete HTTP requests are closed by uWS after 10 s',
   }),
   drainTimeout: env.duration('DRAIN_TIMEOUT', {
     default: 30_000,
@@ -156,7 +158,8 @@ export const edgeConfigSpec = {
   maxPendingProduces: env.int('MAX_PENDING_PRODUCES', {
     default: 10_000,
     min: 1,
-    description: 'Commands waiting for Kafka; over it messages get overloaded',
+    description:
+      'Commands queued or in flight to Kafka; over it a message gets overloaded (retriable) and is not logged, never acked',
   }),
   ice: {
     stunUrls: env.list('STUN_URLS', {
