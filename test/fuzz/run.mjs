@@ -51,6 +51,7 @@ console.log('[fuzz] by error / close code:');
 for (const [code, n] of [...byCode].sort(([a], [b]) => a.localeCompare(b)))
   console.log(`  ${String(n).padStart(8)}  ${code}`);
 console.log(`[fuzz] edge RSS MB: ${JSON.stringify(report.rssMb)}`);
+console.log(`[fuzz] edge V8 heap used MB: ${JSON.stringify(report.heapUsedMb)}`);
 console.log(`[fuzz] bystander probes: ${report.bystander.delivered}/${report.bystander.probes} delivered`);
 console.log(`[fuzz] violations: ${report.violations.length}`);
 for (const v of report.violations) console.log(`  ! ${v}`);

@@ -14,6 +14,8 @@ import { RawWs } from './raw-ws.js';
 
 export interface FuzzTarget {
   readonly port: number;
+  /** Edge admin port, for heap samples from /metrics. */
+  readonly adminPort: number;
   /** Edge process id, for RSS samples. */
   readonly pid: number;
   /** A valid token for `identity`, granting `room` ('*' = any). */
@@ -41,6 +43,8 @@ export interface FuzzReport {
   readonly violations: string[];
   readonly bystander: { readonly probes: number; readonly delivered: number };
   readonly rssMb: { readonly start: number; readonly warm: number; readonly end: number; readonly peak: number };
+  /** V8 heap in use (nodejs_heap_size_used_bytes), after the warm-up and at the end. */
+  readonly heapUsedMb: { readonly warm: number; readonly end: number };
 }
 
 const DOCUMENTED_CLOSE = new Set<number>([...Object.values(CLOSE_CODES).map((c) => c.code), 1006]);
@@ -48,6 +52,13 @@ const ERROR_CODES = new Set<string>(ErrorCodeValues);
 const ANSWER_MS = 10_000;
 /** The edge's MAX_MESSAGE_BYTES (default). */
 const MAX_MESSAGE_BYTES = 65_536;
+
+/** The edge's V8 heap in use, in MB, from its /metrics. */
+export async function heapUsedMb(adminPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const bytes = Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text)?.[1] ?? NaN);
+  return Math.round(bytes / 104_857.6) / 10;
+}
 
 /** Resident set size of a process in MB (Linux /proc). */
 export async function rssMb(pid: number): Promise<number> {
@@ -75,6 +86,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   };
 
   const rss = { start: await rssMb(target.pid), warm: 0, end: 0, peak: 0 };
+  const heap = { warm: 0, end: 0 };
   const sampler = setInterval(() => {
     void rssMb(target.pid)
       .then((mb) => (rss.peak = Math.max(rss.peak, mb)))
@@ -100,7 +112,10 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         violate(`case ${i} (${c.kind}): ${error instanceof Error ? error.message : String(error)}`);
       }
       done++;
-      if (done === Math.min(200, options.cases)) rss.warm = await rssMb(target.pid);
+      if (done === Math.min(200, options.cases)) {
+        rss.warm = await rssMb(target.pid);
+        heap.warm = await heapUsedMb(target.adminPort);
+      }
       if (done % 10_000 === 0) options.progress?.(`${done}/${options.cases} cases, ${violations.length} violations`);
       if (i % 50 === 0) await bystanders.probe().catch((e: unknown) => violate(`bystander: ${String(e)}`));
       if (!target.alive()) {
@@ -226,6 +241,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     bystanders.close();
   }
   rss.end = await rssMb(target.pid);
+  heap.end = await heapUsedMb(target.adminPort);
   rss.peak = Math.max(rss.peak, rss.end);
   return {
     cases: done,
@@ -235,6 +251,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     violations,
     bystander: { probes: bystanders.probes, delivered: bystanders.delivered },
     rssMb: rss,
+    heapUsedMb: heap,
   };
 }
 

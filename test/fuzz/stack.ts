@@ -67,6 +67,7 @@ export async function startFuzzStack(brokers: string[], redisUrl: string): Promi
   return {
     ...started,
     port: edge.port,
+    adminPort: edge.adminPort,
     pid: edge.child.pid!,
     keys,
     token: (identity, room) =>
