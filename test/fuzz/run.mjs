@@ -37,14 +37,17 @@ if (!existsSync(reportFile)) {
 }
 const report = JSON.parse(readFileSync(reportFile, 'utf8'));
 const byCode = new Map();
+const add = (key, n) => byCode.set(key, (byCode.get(key) ?? 0) + n);
 for (const [outcome, n] of Object.entries(report.outcomes)) {
-  // `json:error:invalid_message+close:1008` → `error:invalid_message`, `close:1008`.
-  for (const part of outcome.split(/[:+]/).reduce((acc, token, i, all) => {
-    if ((token === 'error' || token === 'close') && all[i + 1] !== undefined) acc.push(`${token}:${all[i + 1]}`);
-    return acc;
-  }, [])) {
-    byCode.set(part, (byCode.get(part) ?? 0) + n);
-  }
+  // `json:error:invalid_message+close:1008` → `error:invalid_message`, `close:1008`;
+  // `token:alg_none:401:unauthorized` → `http:401:unauthorized`; `raw:unmasked:drop` → `dropped (1006)`.
+  const tokens = outcome.split(/[:+]/);
+  if (tokens[0] === 'token') add(`http:${tokens.slice(2).join(':')}`, n);
+  tokens.forEach((token, i) => {
+    if ((token === 'error' || token === 'close') && tokens[i + 1] !== undefined) add(`${token}:${tokens[i + 1]}`, n);
+    if (token === 'drop') add('dropped (1006)', n);
+    if (token === 'ack') add('ack', n);
+  });
 }
 console.log(`\n[fuzz] ${report.cases} cases in ${(report.durationMs / 1000).toFixed(1)} s, seed ${report.seed}`);
 console.log('[fuzz] by error / close code:');
