@@ -245,6 +245,12 @@ const source: fc.Arbitrary<(requestId: string) => CommandSource> = fc.oneof(
 
 const step = fc.record({ source, body: bodies, advanceMs: fc.nat({ max: 30_000 }) });
 
+/** Which source produces each body in the system: edges, SFU workers, the projector's timers. */
+function SOURCE_OF(type: CommandBody['type']): string {
+  if (type === 'TimerFired') return 'ProjectorSource';
+  return type.startsWith('Sfu') ? 'SfuSource' : 'ClientSource';
+}
+
 /** Resolves a symbolic session reference against the current participants and the sender. */
 function resolver(state: RoomState, source: CommandSource): (ref: SessionRef) => string {
   const ids = [...state.participants.keys()];
@@ -290,19 +296,24 @@ describe('decider properties (fast-check)', () => {
           // The decision's state is exactly the fold of its events.
           expect(decision.events.reduce(evolve, state)).toEqual(decision.state);
           // A rejection is told as exactly one CommandRejected with the same code; an accepted
-          // client command is never answered by one (SFU failures are, to the participants concerned;
-          // the generator also pairs SFU bodies with client sources, which only Kafka writers can forge).
+          // client command is never answered by one (SFU failures are, to the participants concerned).
           const rejections = decision.events.filter((e) => e.body.type === 'CommandRejected');
           if (decision.rejected !== null) {
             expect(rejections).toHaveLength(1);
             expect(rejections[0]!.body).toMatchObject({ code: decision.rejected.code });
-          } else if (command.source.type === 'ClientSource' && !body.type.startsWith('Sfu'))
+          } else if (command.source.type === 'ClientSource')
             expect(rejections, JSON.stringify({ command, events: decision.events })).toHaveLength(0);
           // Never `left`/`resumed` for a session that did not join first.
           for (const e of decision.events) {
             if (e.body.type === 'ParticipantJoined') joined.add(e.body.participant.sessionId);
             if (e.body.type === 'ParticipantLeft' || e.body.type === 'ParticipantResumed')
               expect(joined.has(e.body.sessionId), `${e.body.type} ${e.body.sessionId} before joined`).toBe(true);
+          }
+          // A body from a source that cannot produce it (only a Kafka writer can forge that) is
+          // refused and changes nothing but the sequence.
+          if (!SOURCE_OF(body.type).includes(command.source.type)) {
+            expect(decision.rejected?.code).toBe('bad_request');
+            expect({ ...decision.state, seq: state.seq }).toEqual(state);
           }
           // Participants never exceed the room's capacity.
           expect(decision.state.participants.size).toBeLessThanOrEqual(CONFIG.room.maxParticipants);
