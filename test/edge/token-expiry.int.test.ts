@@ -1,7 +1,7 @@
 /**
  * Tokens expiring on a live connection: `notice token_expiring` TOKEN_EXPIRY_NOTICE before the
  * expiry, close 4001 at the expiry (logged as TOKEN_EXPIRED), unless `refresh_token` brought a
- * valid token for the same identity. Also: connection limits answer 503 at the upgrade.
+ * valid token for the same identity. Also: the per-address connection limit answers 429 at the upgrade.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomId } from '../support/ids.js';
@@ -77,12 +77,12 @@ describe('token expiry', () => {
     await refreshing.closed;
   });
 
-  test('over MAX_CONNECTIONS_PER_IP the upgrade is refused with 503 overloaded', async () => {
+  test('over MAX_CONNECTIONS_PER_IP the upgrade is refused with 429 rate_limited', async () => {
     const jwt = await token({ sub: 'many' });
     const open = await Promise.all([1, 2, 3].map(() => TestClient.connect(edge.url(), { headers: bearer(jwt) })));
     const refused = await rawUpgrade(edge.port, '/ws', bearer(jwt));
-    expect(refused.status).toBe(503);
-    expect(JSON.parse(refused.body)).toMatchObject({ code: 'overloaded', retriable: true });
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'rate_limited', retriable: true });
     open[0]!.close();
     await open[0]!.closed;
     // A slot freed by a close can be used again (the server may see the close a moment later).

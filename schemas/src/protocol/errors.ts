@@ -141,7 +141,7 @@ export const ERROR_CATALOGUE: Readonly<Record<ErrorCode, ErrorCodeInfo>> = {
   message_too_large: {
     retriable: false,
     description:
-      'The frame exceeds the size cap; it was not parsed. Frames over the transport cap close the connection with 1009.',
+      'The frame exceeds the size cap; it was not parsed, and the connection closes with 1009. A frame over twice the cap is dropped by the WebSocket layer without a close frame (the client observes 1006).',
     closeCode: CLOSE_CODES.message_too_big.code,
   },
   unknown_type: { retriable: false, description: 'The message `type` is not part of the protocol.' },

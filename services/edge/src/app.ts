@@ -11,8 +11,11 @@ import {
   createRedis,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
-  type Logger,
+  kafkaSecurity,
   loadSchemaSet,
+  redisTls,
+  type KafkaSecurityOptions,
+  type Logger,
 } from '@sig/runtime';
 import { topicName } from '@sig/schemas';
 import type { Kafka } from 'kafkajs';
@@ -28,8 +31,10 @@ const EDGE_KAFKA_RETRY = { initialRetryTime: 100, maxRetryTime: 1000, retries: 5
 async function main(): Promise<void> {
   hideKafkajsTimerWarning();
   let config: EdgeConfig;
+  let transport: { kafka: KafkaSecurityOptions; redisTls: ReturnType<typeof redisTls> };
   try {
     config = loadEdgeConfig();
+    transport = { kafka: kafkaSecurity(config.kafka.security), redisTls: redisTls(config.redis) };
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
     clientId: config.kafka.clientId ?? `edge-${config.edgeId}`,
     logger,
     retry: EDGE_KAFKA_RETRY,
+    ...transport.kafka,
   });
   // Assigned once the adapters exist; the admin server and signal handlers read it before that.
   let edge: Edge | undefined = undefined;
@@ -74,9 +80,13 @@ async function main(): Promise<void> {
 
   const adminAddress = await admin.listen();
   const replySlot = await resolveReplySlot(kafka, config, logger);
-  const redis = createRedis(config.redis.url, logger, { connectionName: `edge-${config.edgeId}` });
+  const redis = createRedis(config.redis.url, logger, {
+    connectionName: `edge-${config.edgeId}`,
+    tls: transport.redisTls,
+  });
   const verifier = await TokenVerifier.create({
     secret: config.jwt.secret,
+    previousSecret: config.jwt.previousSecret,
     jwksFile: config.jwt.jwksFile,
     jwksUrl: config.jwt.jwksUrl,
     issuer: config.jwt.issuer,

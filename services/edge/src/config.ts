@@ -62,6 +62,11 @@ export const edgeConfigSpec = {
       secret: true,
       description: `HS256 shared secret (default "${DEV_JWT_SECRET}" unless NODE_ENV=production)`,
     }),
+    previousSecret: env.string('JWT_SECRET_PREVIOUS', {
+      optional: true,
+      secret: true,
+      description: 'Former HS256 secret, still accepted while tokens signed with it live (key rotation)',
+    }),
     jwksFile: env.string('JWT_JWKS_FILE', {
       optional: true,
       description: 'JWKS file with RS256/ES256 public keys (re-read when it changes)',
@@ -131,17 +136,19 @@ export const edgeConfigSpec = {
   maxConnections: env.int('MAX_CONNECTIONS', {
     default: 19_000,
     min: 1,
-    description: 'Connections per edge; over it upgrades get 503',
+    description: 'Connections per edge, counting upgrades being verified; over it upgrades get 503 overloaded',
   }),
   maxConnectionsPerIp: env.int('MAX_CONNECTIONS_PER_IP', {
     default: 1000,
     min: 1,
-    description: 'Connections per client IP; over it upgrades get 503',
+    description:
+      'Connections per client address (the TCP peer: behind a proxy, the proxy), counting upgrades being verified; over it upgrades get 429 rate_limited',
   }),
   upgradeTimeout: env.duration('UPGRADE_TIMEOUT', {
     default: 10_000,
     min: 100,
-    description: 'Longest token verification at the upgrade',
+    description:
+      'Longest token verification at the upgrade (a JWKS fetch); past it 504 timeout. Incomplete HTTP requests are closed by uWS after 10 s',
   }),
   drainTimeout: env.duration('DRAIN_TIMEOUT', {
     default: 30_000,
@@ -151,7 +158,8 @@ export const edgeConfigSpec = {
   maxPendingProduces: env.int('MAX_PENDING_PRODUCES', {
     default: 10_000,
     min: 1,
-    description: 'Commands waiting for Kafka; over it messages get overloaded',
+    description:
+      'Commands queued or in flight to Kafka; over it a message gets overloaded (retriable) and is not logged, never acked',
   }),
   ice: {
     stunUrls: env.list('STUN_URLS', {
@@ -224,6 +232,20 @@ export function loadEdgeConfig(processEnv: Readonly<Record<string, string | unde
       problem: 'is shorter than 32 bytes',
       expected: 'an HS256 secret of at least 32 bytes',
     });
+  }
+  if (parsed.jwt.previousSecret !== undefined) {
+    if (parsed.jwt.secret === undefined)
+      problems.push({
+        name: 'JWT_SECRET_PREVIOUS',
+        problem: 'is set without JWT_SECRET',
+        expected: 'the current secret in JWT_SECRET, the former one in JWT_SECRET_PREVIOUS',
+      });
+    else if (Buffer.byteLength(parsed.jwt.previousSecret) < 32)
+      problems.push({
+        name: 'JWT_SECRET_PREVIOUS',
+        problem: 'is shorter than 32 bytes',
+        expected: 'an HS256 secret of at least 32 bytes',
+      });
   }
   if (parsed.heartbeatTimeout <= parsed.heartbeatInterval) {
     problems.push({

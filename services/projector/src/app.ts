@@ -5,6 +5,7 @@ import {
   ConfigError,
   createAdminServer,
   createKafka,
+  kafkaSecurity,
   createLogger,
   handleShutdownSignals,
   hideKafkajsTimerWarning,
@@ -16,8 +17,10 @@ import { Projector } from './projector.js';
 
 hideKafkajsTimerWarning();
 let config;
+let kafkaTransport;
 try {
   config = loadProjectorConfig();
+  kafkaTransport = kafkaSecurity(config.security);
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
@@ -36,7 +39,12 @@ const logger = createLogger({
 logger.info({ tracesExport: telemetry.tracesExport, loadedTooEarly: telemetry.loadedTooEarly }, 'telemetry started');
 // The rooms gauge reads the projector (created below) at scrape time, once the admin server runs.
 const metrics = createProjectorMetrics(() => projector.roomsByPartition);
-const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId ?? 'projector', logger });
+const kafka = createKafka({
+  brokers: config.brokers,
+  clientId: config.clientId ?? 'projector',
+  logger,
+  ...kafkaTransport,
+});
 const projector = new Projector({
   kafka,
   logger,

@@ -27,7 +27,8 @@ export const projectorConfigSpec = {
     default: 1024,
     min: 1,
     max: 1_000_000,
-    description: 'Recent events per room kept for resume',
+    description:
+      'Recent events per open room kept in memory for resume (older gaps get resume_failed window_exceeded; a closed room keeps none)',
   }),
   maxCommandsPerTransaction: env.int('PROJECTOR_MAX_TXN_COMMANDS', {
     default: 500,

@@ -464,6 +464,31 @@ export const kafkaConfigSpec = {
     protocols: ['http:', 'https:'],
     description: 'Schema registry; when set, topics are written in the Confluent wire format',
   }),
+  /** TLS and SASL to the brokers; resolved into kafkajs options by `kafkaSecurity` (security.ts). */
+  security: {
+    tls: env.bool('KAFKA_SSL', {
+      default: false,
+      description: 'TLS to the brokers, verified against the system CAs or KAFKA_SSL_CA_FILE',
+    }),
+    caFile: env.string('KAFKA_SSL_CA_FILE', {
+      optional: true,
+      description: 'PEM bundle of the CAs the broker certificates must chain to (needs KAFKA_SSL=true)',
+    }),
+    certFile: env.string('KAFKA_SSL_CERT_FILE', {
+      optional: true,
+      description: 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE)',
+    }),
+    keyFile: env.string('KAFKA_SSL_KEY_FILE', {
+      optional: true,
+      description: 'PEM private key of KAFKA_SSL_CERT_FILE',
+    }),
+    saslMechanism: env.enum('KAFKA_SASL_MECHANISM', ['plain', 'scram-sha-256', 'scram-sha-512'], {
+      optional: true,
+      description: 'SASL authentication to the brokers (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
+    }),
+    saslUsername: env.string('KAFKA_SASL_USERNAME', { optional: true, description: 'SASL user name' }),
+    saslPassword: env.string('KAFKA_SASL_PASSWORD', { optional: true, secret: true, description: 'SASL password' }),
+  },
 };
 
 /** Redis connection settings. */
@@ -471,8 +496,23 @@ export const redisConfigSpec = {
   url: env.url('REDIS_URL', {
     default: 'redis://127.0.0.1:16379',
     protocols: ['redis:', 'rediss:'],
-    description: 'Redis URL (credentials in the URL are masked in logs)',
+    description: 'Redis URL (credentials in the URL are masked in logs; rediss:// = TLS)',
   }),
+  /** TLS details for a rediss:// URL; resolved into ioredis options by `redisTls` (security.ts). */
+  tls: {
+    caFile: env.string('REDIS_TLS_CA_FILE', {
+      optional: true,
+      description: 'PEM bundle of the CAs the Redis certificate must chain to (rediss:// only; default: system CAs)',
+    }),
+    certFile: env.string('REDIS_TLS_CERT_FILE', {
+      optional: true,
+      description: 'PEM client certificate for mutual TLS (with REDIS_TLS_KEY_FILE)',
+    }),
+    keyFile: env.string('REDIS_TLS_KEY_FILE', {
+      optional: true,
+      description: 'PEM private key of REDIS_TLS_CERT_FILE',
+    }),
+  },
 };
 
 /** Log levels, most to least severe (pino's names). */

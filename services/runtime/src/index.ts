@@ -20,3 +20,4 @@ export * from './process-warnings.js';
 export * from './shutdown.js';
 export * from './kafka-trace.js';
 export * from './schema-set.js';
+export * from './security.js';

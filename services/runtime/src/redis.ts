@@ -3,6 +3,7 @@
  * is down instead of queueing: the caller decides what a missing answer means (e.g. fall back to
  * the per-connection limit only). Reconnects follow a `RetryPolicy` with a capped delay.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 import { redactUrl } from './redact.js';
@@ -20,6 +21,8 @@ export interface CreateRedisOptions {
   readonly commandTimeoutMs?: number;
   /** Shown in `CLIENT LIST`. */
   readonly connectionName?: string;
+  /** TLS options for a rediss:// URL (CA, client certificate); see `redisTls`. */
+  readonly tls?: ConnectionOptions | undefined;
   /** Injected for tests. */
   readonly now?: () => number;
 }
@@ -65,6 +68,7 @@ export function createRedis(url: string, logger: Logger, options: CreateRedisOpt
     retryStrategy: strategy.retryStrategy,
   };
   if (options.connectionName !== undefined) redisOptions.connectionName = options.connectionName;
+  if (options.tls !== undefined) redisOptions.tls = options.tls;
   const redis = new Redis(url, redisOptions);
 
   // Each reconnect attempt emits `error`; log the first of an outage as a warning, the rest at debug.

@@ -13,6 +13,8 @@ import {
   hideKafkajsTimerWarning,
   metric,
   loadSchemaSet,
+  kafkaSecurity,
+  type KafkaSecurityOptions,
 } from '@sig/runtime';
 import { loadSfuConfig, type SfuConfig } from './config.js';
 import { candidatePolicy, peerConfig } from './adapters/peer-config.js';
@@ -21,8 +23,10 @@ import { SfuWorker } from './adapters/worker.js';
 async function main(): Promise<void> {
   hideKafkajsTimerWarning();
   let config: SfuConfig;
+  let kafkaTransport: KafkaSecurityOptions;
   try {
     config = loadSfuConfig();
+    kafkaTransport = kafkaSecurity(config.kafka.security);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(2);
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     brokers: config.kafka.brokers,
     clientId: config.kafka.clientId ?? config.workerName,
     logger,
+    ...kafkaTransport,
   });
   const worker = new SfuWorker({
     kafka,

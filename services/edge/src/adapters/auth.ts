@@ -3,6 +3,12 @@
  * shared secret, RS256/ES256 only with JWKS keys. That is what defeats algorithm confusion (an
  * HS256 token "signed" with a public RSA key) and `alg: none`: the header's alg only selects which
  * source to try, and each source accepts nothing but its own algorithms.
+ *
+ * Key rotation: JWKS sources select the key by `kid` (jose refetches a remote set on an unknown
+ * kid, at most once per cooldown; a file is re-read when it changes), so publishing the new key
+ * before signing with it and retiring the old one after the longest token lifetime rotates
+ * without a gap. The shared secret rotates the same way with `previousSecret`: tokens signed with
+ * either verify until the previous one is removed.
  */
 import { readFile, stat } from 'node:fs/promises';
 import {
@@ -21,6 +27,8 @@ import { parseClaims, type TokenClaims } from '../domain/grants.js';
 /** Where keys come from, and which claims must match. */
 export interface TokenVerifierOptions {
   readonly secret?: string | undefined;
+  /** A former HS256 secret still accepted during a rotation. */
+  readonly previousSecret?: string | undefined;
   readonly jwksFile?: string | undefined;
   readonly jwksUrl?: string | undefined;
   readonly issuer?: string | undefined;
@@ -38,14 +46,16 @@ const FILE_CHECK_MS = 5000;
 
 /** Verifies access tokens; `verify` rejects with a `SignalError` (unauthorized, token_expired…). */
 export class TokenVerifier {
-  readonly #secret: Uint8Array | undefined;
+  readonly #secrets: readonly Uint8Array[];
   readonly #remote: JWTVerifyGetKey | undefined;
   readonly #file: JwksFile | undefined;
   readonly #options: TokenVerifierOptions;
 
   private constructor(options: TokenVerifierOptions, file: JwksFile | undefined) {
     this.#options = options;
-    this.#secret = options.secret === undefined ? undefined : new TextEncoder().encode(options.secret);
+    this.#secrets = [options.secret, options.previousSecret]
+      .filter((s): s is string => s !== undefined)
+      .map((s) => new TextEncoder().encode(s));
     // jose caches the set, refetches after cacheMaxAge, and on an unknown `kid` (key rotation)
     // at most once per cooldown, so a flood of bad tokens cannot flood the JWKS endpoint.
     this.#remote =
@@ -81,8 +91,8 @@ export class TokenVerifier {
     };
     let payload: Record<string, unknown>;
     try {
-      if (alg === 'HS256' && this.#secret !== undefined) {
-        payload = (await jwtVerify(token, this.#secret, { ...options, algorithms: ['HS256'] })).payload;
+      if (alg === 'HS256' && this.#secrets.length > 0) {
+        payload = await this.#verifyHs256(token, { ...options, algorithms: ['HS256'] });
       } else if ((alg === 'RS256' || alg === 'ES256') && (this.#remote !== undefined || this.#file !== undefined)) {
         const getKey = this.#remote ?? (await this.#file!.keySet());
         payload = (await jwtVerify(token, getKey, { ...options, algorithms: [...ASYMMETRIC] })).payload;
@@ -97,6 +107,19 @@ export class TokenVerifier {
     const claims = parseClaims(payload);
     if (typeof claims === 'string') throw SignalError.unauthorized(claims);
     return claims;
+  }
+
+  /** The current secret first; the previous one only when the signature did not match. */
+  async #verifyHs256(token: string, options: JWTVerifyOptions): Promise<Record<string, unknown>> {
+    for (const [i, secret] of this.#secrets.entries()) {
+      try {
+        return (await jwtVerify(token, secret, options)).payload;
+      } catch (error) {
+        const last = i === this.#secrets.length - 1;
+        if (last || !(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+      }
+    }
+    throw SignalError.unauthorized('no token key is configured');
   }
 }
 

@@ -6,7 +6,10 @@
  * - writes after an await go inside `res.cork`;
  * - a frame above `maxPayloadLength` is dropped by uWS with a bare TCP close (no close code), so
  *   uWS' cap is set above the protocol cap: frames between the two get a proper 1009 from the
- *   gateway, and only absurd frames (over twice the cap) meet the bare close.
+ *   gateway, and only absurd frames (over twice the cap) meet the bare close;
+ * - text goes out as UTF-8 bytes, never as a JS string: this uWS build copies a string's one-byte
+ *   (Latin-1) representation as is, so "é" went out as the byte 0xE9, an invalid UTF-8 text frame
+ *   that made every browser fail the connection (1006). Found by the fuzzer (test/fuzz).
  */
 import uWS from 'uWebSockets.js';
 import type { Logger } from '@sig/runtime';
@@ -80,12 +83,15 @@ export class WsServer {
       .any('/*', (res) => {
         res.writeStatus('426 Upgrade Required').writeHeader('content-type', 'application/json');
         res.end(
-          JSON.stringify({
-            type: 'error',
-            code: 'bad_request',
-            message: 'connect with a WebSocket to /ws',
-            retriable: false,
-          }),
+          Buffer.from(
+            JSON.stringify({
+              type: 'error',
+              code: 'bad_request',
+              message: 'connect with a WebSocket to /ws',
+              retriable: false,
+            }),
+            'utf8',
+          ),
         );
       });
   }
@@ -149,7 +155,7 @@ export class WsServer {
               .writeStatus(`${decision.status} ${STATUS_TEXT[decision.status] ?? 'Error'}`)
               .writeHeader('content-type', 'application/json')
               .writeHeader('cache-control', 'no-store')
-              .end(decision.body, true);
+              .end(Buffer.from(decision.body, 'utf8'), true);
           });
           return;
         }
@@ -170,7 +176,7 @@ function socketOf(ws: uWS.WebSocket<UserData>): ClientSocket {
     send(text) {
       if (!open) return 'closed';
       try {
-        return SEND_STATUS[ws.send(text, false)] ?? 'ok';
+        return SEND_STATUS[ws.send(Buffer.from(text, 'utf8'), false)] ?? 'ok';
       } catch {
         // uWS throws on a socket that already closed.
         open = false;
@@ -188,7 +194,7 @@ function socketOf(ws: uWS.WebSocket<UserData>): ClientSocket {
       if (!open) return;
       open = false;
       try {
-        ws.end(code, reason);
+        ws.end(code, Buffer.from(reason, 'utf8'));
       } catch {
         // Already closed by the peer in the same tick: the close handler has run or will run.
       }

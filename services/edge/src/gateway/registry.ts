@@ -36,6 +36,11 @@ export class ConnectionRegistry {
     return { ip, released: false };
   }
 
+  /** Whether `ip` holds as many connections (open or being upgraded) as one address may. */
+  atIpLimit(ip: string): boolean {
+    return (this.#perIp.get(ip) ?? 0) >= this.maxPerIp;
+  }
+
   /** Gives a reservation back (upgrade refused or aborted); idempotent. */
   release(r: Reservation): void {
     if (r.released) return;

@@ -1,7 +1,10 @@
 /**
  * The admission decision at the HTTP upgrade, before any socket exists: not draining, Origin
- * allowed, a token present, capacity left, the token valid, the requested room granted. Every
- * refusal is an HTTP status with a JSON body shaped like the protocol's `error` message.
+ * allowed, a token present, capacity left (MAX_CONNECTIONS → 503 overloaded,
+ * MAX_CONNECTIONS_PER_IP → 429 rate_limited), the token valid within UPGRADE_TIMEOUT (else 504
+ * timeout), the requested room granted. Every refusal is an HTTP status with a JSON body shaped
+ * like the protocol's `error` message. An upgrade being verified holds a reservation, so slow
+ * verifications count against both limits and cannot pile up beyond them.
  */
 import { ERROR_CODES, SignalError, type Logger } from '@sig/runtime';
 import type { ErrorCode } from '@sig/schemas';
@@ -41,6 +44,7 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
@@ -63,7 +67,17 @@ export class UpgradeGate {
     if (!requested.valid) return this.#refuse(SignalError.badRequest('the room parameter is not a valid room id'));
     const room = requested.room;
     const reservation = this.d.registry.reserve(req.ip);
-    if (reservation === null) return this.#refuse(SignalError.overloaded(), 'connection limit reached');
+    if (reservation === null) {
+      // One address over its share is that client's problem (429, retry later); a full edge is
+      // the server's (503, try another edge).
+      if (this.d.registry.atIpLimit(req.ip))
+        return this.#refuse(
+          new SignalError('rate_limited', 'too many connections from this address', {
+            retryAfterMs: IP_LIMIT_RETRY_MS,
+          }),
+        );
+      return this.#refuse(SignalError.overloaded(), 'connection limit reached');
+    }
     let claims: TokenClaims;
     try {
       claims = await this.#verify(credentials.token);
@@ -111,7 +125,13 @@ export class UpgradeGate {
       accept: false,
       status,
       code,
-      body: JSON.stringify({ type: 'error', code, message, retriable: error.retriable }),
+      body: JSON.stringify({
+        type: 'error',
+        code,
+        message,
+        retriable: error.retriable,
+        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+      }),
     };
   }
 }
@@ -123,6 +143,10 @@ const WIRE_UPGRADE_CODES = [
   'forbidden',
   'origin_not_allowed',
   'overloaded',
+  'rate_limited',
   'draining',
   'timeout',
 ] as const;
+
+/** retryAfterMs of a refusal for too many connections from one address. */
+const IP_LIMIT_RETRY_MS = 1000;

@@ -76,7 +76,7 @@ export class PartitionProjection {
     this.eventsSinceSnapshot++;
     const routing = route(event, before);
     this.rooms.set(event.room, evolve(before, event));
-    this.window(event.room).push({ seq: event.seq, bytes, addressed: new Set(routing.addressed) });
+    this.remember(event, bytes, routing.addressed);
     this.eventsApplied++;
   }
 
@@ -105,7 +105,7 @@ export class PartitionProjection {
       const bytes = this.codecs.roomEvent.encode(event);
       const routing = route(event, state);
       state = evolve(state, event);
-      this.window(command.room).push({ seq: event.seq, bytes, addressed: new Set(routing.addressed) });
+      this.remember(event, bytes, routing.addressed);
       out.roomEvents.push({ room: command.room, value: bytes, event });
       this.deliver(out, event, bytes, routing.live);
     }
@@ -193,6 +193,26 @@ export class PartitionProjection {
   ): void {
     const delivery: Delivery = { edgeId: to.edgeId, room, connectionIds: ids, kind, events };
     out.deliveries.push({ partition: to.replySlot, key: to.edgeId, value: this.codecs.delivery.encode(delivery) });
+  }
+
+  /** Events held for resume, over every room (bounded: see `remember`). */
+  get heldResumeEvents(): number {
+    let n = 0;
+    for (const w of this.windows.values()) n += w.held;
+    return n;
+  }
+
+  /**
+   * Keeps an event for resume. Each window holds at most 2 × RESUME_WINDOW_EVENTS events, and a
+   * closed room's window is dropped (nobody is left to resume into it), so memory follows the
+   * open rooms, not every room the partition ever saw.
+   */
+  private remember(event: RoomEvent, bytes: Buffer, addressed: Iterable<string>): void {
+    if (event.body.type === 'RoomClosed') {
+      this.windows.delete(event.room);
+      return;
+    }
+    this.window(event.room).push({ seq: event.seq, bytes, addressed: new Set(addressed) });
   }
 
   private window(room: string): ResumeWindow {

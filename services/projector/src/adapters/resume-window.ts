@@ -15,6 +15,11 @@ export class ResumeWindow {
 
   constructor(private readonly capacity: number) {}
 
+  /** Entries held in memory (at most twice the capacity: trimming happens in halves, not per event). */
+  get held(): number {
+    return this.entries.length;
+  }
+
   push(entry: WindowEntry): void {
     const last = this.entries.at(-1);
     if (last && entry.seq !== last.seq + 1) this.entries = []; // never serve a window with holes

@@ -2,6 +2,7 @@ import type {
   ClientSource,
   Command,
   CommandBody,
+  CommandSource,
   ConnectionRef,
   Grants,
   ParticipantInfo,
@@ -42,6 +43,13 @@ type Handler<T extends CommandBody['type']> = (ctx: Ctx<T>) => void;
  */
 export function decide(command: Command, state: RoomState, config: DeciderConfig): Decision {
   const d = new DecisionBuilder(state, command);
+  const expected = SOURCE_OF[command.body.type];
+  if (command.source.type !== expected) {
+    // Only a Kafka writer can forge this (edges write client bodies, SFU workers Sfu* bodies, the
+    // projector timers); refusing it keeps a compromised writer from speaking as another component.
+    d.reject('bad_request', `${command.body.type} is only accepted from a ${expected}`);
+    return d.build();
+  }
   const handler = HANDLERS[command.body.type] as Handler<CommandBody['type']>;
   handler({ d, cmd: command, body: command.body, config });
   return d.build();
@@ -582,6 +590,34 @@ const sfuError: Handler<'SfuError'> = (ctx) => {
 };
 
 const ignore = (): void => undefined;
+
+/** The only source each command body may come from (see `decide`). */
+const SOURCE_OF: { readonly [T in CommandBody['type']]: CommandSource['type'] } = {
+  Join: 'ClientSource',
+  Leave: 'ClientSource',
+  PeerSignal: 'ClientSource',
+  SendData: 'ClientSource',
+  UpdateMetadata: 'ClientSource',
+  KickParticipant: 'ClientSource',
+  MuteTrack: 'ClientSource',
+  UpdatePermissions: 'ClientSource',
+  UpdateRoomMetadata: 'ClientSource',
+  Publish: 'ClientSource',
+  Unpublish: 'ClientSource',
+  Subscribe: 'ClientSource',
+  Unsubscribe: 'ClientSource',
+  MediaSdp: 'ClientSource',
+  MediaCandidate: 'ClientSource',
+  RestartIce: 'ClientSource',
+  ConnectionClosed: 'ClientSource',
+  TimerFired: 'ProjectorSource',
+  SfuSdp: 'SfuSource',
+  SfuCandidate: 'SfuSource',
+  SfuTrackState: 'SfuSource',
+  SfuConnectionState: 'SfuSource',
+  SfuRoomStatus: 'SfuSource',
+  SfuError: 'SfuSource',
+};
 
 const HANDLERS: { readonly [T in CommandBody['type']]: Handler<T> } = {
   Join: join,
