@@ -1,5 +1,7 @@
 /** Every scenario, in the order a full run executes them. */
 import type { RunOptions } from '../lib/results.js';
+import { joinLatency } from './join.js';
+import { kafkaClients } from './kafka-client.js';
 import { projectorReplay } from './projector.js';
 import { relayLatency, relayThroughput } from './relay.js';
 
@@ -9,5 +11,7 @@ export type Scenario = (run: RunOptions) => Promise<string>;
 export const SCENARIOS: Record<string, Scenario> = {
   'relay-latency': relayLatency,
   throughput: relayThroughput,
+  join: joinLatency,
   projector: projectorReplay,
+  'kafka-client': kafkaClients,
 };
