@@ -13,8 +13,14 @@ import { performance } from 'node:perf_hooks';
 import { Consumer, FetchIsolationLevels, Producer, type MessagesStream } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
 
-const [client = 'kafkajs', brokersArg = '127.0.0.1:19092', topic = 'bench', rateArg = '500', latencyMsArg = '3000', countArg = '20000'] =
-  process.argv.slice(2);
+const [
+  client = 'kafkajs',
+  brokersArg = '127.0.0.1:19092',
+  topic = 'bench',
+  rateArg = '500',
+  latencyMsArg = '3000',
+  countArg = '20000',
+] = process.argv.slice(2);
 const brokers = brokersArg.split(',');
 const rate = Number(rateArg);
 const latencyMs = Number(latencyMsArg);
@@ -31,18 +37,35 @@ interface Client {
 
 async function kafkajsClient(): Promise<Client> {
   const { Kafka, logLevel } = kafkajs;
-  const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000 });
+  const kafka = new Kafka({
+    clientId: 'bench',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+  });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
   await producer.connect();
   const consumers: kafkajs.Consumer[] = [];
   return {
     async consume(group, onMessage) {
-      const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 3000, readUncommitted: false });
+      const consumer = kafka.consumer({
+        groupId: group,
+        maxWaitTimeInMs: 100,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 3000,
+        readUncommitted: false,
+      });
       consumers.push(consumer);
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
       const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      await consumer.run({ eachBatch: async ({ batch }) => batch.messages.forEach((m) => m.value && onMessage(m.value)) });
+      await consumer.run({
+        eachBatch: ({ batch }) => {
+          for (const m of batch.messages) if (m.value) onMessage(m.value);
+          return Promise.resolve();
+        },
+      });
       await joined;
     },
     async send(values) {
@@ -55,19 +78,36 @@ async function kafkajsClient(): Promise<Client> {
   };
 }
 
-async function platformaticClient(): Promise<Client> {
-  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: brokers, idempotent: true, acks: -1, autocreateTopics: false });
+function platformaticClient(): Client {
+  const producer = new Producer({
+    clientId: 'bench',
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: -1,
+    autocreateTopics: false,
+  });
   const consumers: Consumer[] = [];
   const streams: MessagesStream<Buffer, Buffer, Buffer, Buffer>[] = [];
   return {
     async consume(group, onMessage) {
-      const consumer = new Consumer({ groupId: group, clientId: 'bench', bootstrapBrokers: brokers, maxWaitTime: 100, sessionTimeout: 10_000, heartbeatInterval: 3000, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+      const consumer = new Consumer({
+        groupId: group,
+        clientId: 'bench',
+        bootstrapBrokers: brokers,
+        maxWaitTime: 100,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 3000,
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      });
       consumers.push(consumer);
       const joined = once(consumer, 'consumer:group:join');
       const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
       streams.push(stream);
       stream.on('data', (m) => onMessage(m.value));
-      await Promise.race([joined, new Promise((_, reject) => setTimeout(() => reject(new Error('no group join in 30 s')), 30_000))]);
+      await Promise.race([
+        joined,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('no group join in 30 s')), 30_000)),
+      ]);
     },
     async send(values) {
       await producer.send({ messages: values.map((value) => ({ topic, value })) });
@@ -80,14 +120,15 @@ async function platformaticClient(): Promise<Client> {
   };
 }
 
-const lib = client === 'kafkajs' ? await kafkajsClient() : await platformaticClient();
+const lib = client === 'kafkajs' ? await kafkajsClient() : platformaticClient();
 
 // 1. Hop latency.
 const latencies: number[] = [];
 let errors = 0;
 let warmedUp = false;
 await lib.consume(`bench-lat-${process.pid}`, (value) => {
-  if (value.length === 16 && value.readUInt32LE(12) === 0xbe9c4) latencies.push(performance.now() - value.readDoubleLE(0));
+  if (value.length === 16 && value.readUInt32LE(12) === 0xbe9c4)
+    latencies.push(performance.now() - value.readDoubleLE(0));
   if (value.length === 16 && value.readUInt32LE(12) === 0xa11) warmedUp = true;
 });
 // The consumer's first fetch can come seconds after its group join: wait until a record made it

@@ -44,9 +44,13 @@ export interface Edge {
 /** Topics + projector + edges; `dispose` stops the processes and deletes the topics. */
 export interface Stack {
   readonly prefix: string;
+  /** Kafka, Redis and topic prefix, for more services on the same topics. */
+  readonly env: Record<string, string>;
   readonly projector: Proc;
   readonly edges: Edge[];
   startEdge(extraEnv?: Record<string, string>): Promise<Edge>;
+  /** Stops `proc` with the stack (before the projector and the topics). */
+  adopt(proc: Proc): void;
   dispose(): Promise<void>;
 }
 
@@ -92,11 +96,13 @@ export async function startStack(
     for (let i = 0; i < opts.edges; i++) await startEdge();
     return {
       prefix,
+      env: base,
       projector,
       edges,
       startEdge,
+      adopt: (proc: Proc) => void procs.push(proc),
       async dispose() {
-        // Edges first (they stop producing), then the projector, then the topics.
+        // Edges (and whatever else was added) first, then the projector, then the topics.
         await Promise.all(procs.filter((p) => p !== projector).map((p) => p.stop()));
         await projector.stop();
         unregisterTopics();

@@ -21,14 +21,31 @@ export function joinLatency(run: RunOptions): Promise<string> {
       for (const size of ROOM_SIZES) {
         const rooms = Math.max(1, Math.round(params.joinsPerSize / size));
         console.log(`[bench] join: ${rooms} rooms of ${size} at ${params.rate} joins/s`);
-        const gen = await Generator.start(`gen-join-${size}`, profile ? { prefix: `${profile.prefix}-${size}` } : undefined);
+        const gen = await Generator.start(
+          `gen-join-${size}`,
+          profile ? { prefix: `${profile.prefix}-${size}` } : undefined,
+        );
         try {
           const r = await gen.request(
-            { cmd: 'joins', url: stack.edges[0]!.url, roomSize: size, rooms, rate: params.rate, tag: `join${size}-${stack.prefix}` },
+            {
+              cmd: 'joins',
+              url: stack.edges[0]!.url,
+              roomSize: size,
+              rooms,
+              rate: params.rate,
+              tag: `join${size}-${stack.prefix}`,
+            },
             ((rooms * size) / params.rate) * 1000 + 120_000,
           );
           const p = percentiles(r.latencies);
-          results.push({ roomSize: size, rooms, joins: rooms * size, failed: r.failed, firstError: r.firstError, percentiles: p });
+          results.push({
+            roomSize: size,
+            rooms,
+            joins: rooms * size,
+            failed: r.failed,
+            firstError: r.firstError,
+            percentiles: p,
+          });
           rows.push({
             'room size': size,
             joins: rooms * size,

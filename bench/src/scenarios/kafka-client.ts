@@ -38,7 +38,9 @@ async function withTopic<T>(brokers: string[], topic: string, fn: () => Promise<
 
 /** Runs both clients, one after the other, each in its own process and on its own topic. */
 export function kafkaClients(run: RunOptions): Promise<string> {
-  const params = run.quick ? { rate: 500, latencyMs: 3000, count: 20_000 } : { rate: 1000, latencyMs: 15_000, count: 200_000 };
+  const params = run.quick
+    ? { rate: 500, latencyMs: 3000, count: 20_000 }
+    : { rate: 1000, latencyMs: 15_000, count: 200_000 };
   return recordScenario(run, 'kafka-client', async () => {
     const rows: Record<string, unknown>[] = [];
     const results: Record<string, unknown> = {};
@@ -51,7 +53,14 @@ export function kafkaClients(run: RunOptions): Promise<string> {
         const { proc, ready } = await Proc.start({
           name: `kafka-${client.replace(/\W/g, '')}`,
           script: 'bench/dist/gen/kafka-worker.js',
-          args: [client, run.kafkaBrokers.join(','), topic, String(params.rate), String(params.latencyMs), String(params.count)],
+          args: [
+            client,
+            run.kafkaBrokers.join(','),
+            topic,
+            String(params.rate),
+            String(params.latencyMs),
+            String(params.count),
+          ],
           ready: (l) => l['msg'] === 'result',
           readyTimeoutMs: 300_000,
           profile,
@@ -78,7 +87,12 @@ export function kafkaClients(run: RunOptions): Promise<string> {
     }
     printTable('Kafka client: produce → consume hop (ms) and throughput', rows);
     return {
-      parameters: { ...params, settings: 'idempotent producer, acks=all, maxInFlight 5 (kafkajs), read_committed, maxWait 100 ms, 1 partition', payloadBytes: 300, batch: 500 },
+      parameters: {
+        ...params,
+        settings: 'idempotent producer, acks=all, maxInFlight 5 (kafkajs), read_committed, maxWait 100 ms, 1 partition',
+        payloadBytes: 300,
+        batch: 500,
+      },
       results,
       ...(run.profile ? { profiles } : {}),
     };

@@ -154,8 +154,8 @@ const tableRows = (steps: readonly Step[]) =>
 /** Scenario 2: latency at fixed offered rates, with ratios to both references. */
 export function relayLatency(run: RunOptions): Promise<string> {
   const plan: Plan = run.quick
-    ? { rates: [1000, 5000], warmupMs: 1000, durationMs: 3000, pairs: 20, stopOnFailure: false }
-    : { rates: [1000, 5000, 10000, 20000], warmupMs: 3000, durationMs: 15000, pairs: 100, stopOnFailure: false };
+    ? { rates: [1000, 5000], warmupMs: 1000, durationMs: 3000, pairs: 50, stopOnFailure: false }
+    : { rates: [1000, 5000, 10000, 20000], warmupMs: 3000, durationMs: 15000, pairs: 250, stopOnFailure: false };
   return recordScenario(run, 'relay-latency', async () => {
     const { steps, profiles } = await measure(run, 'relay-latency', plan);
     printTable('Relay latency (ms), send → receive', tableRows(steps));
@@ -177,12 +177,12 @@ export function relayLatency(run: RunOptions): Promise<string> {
 /** Scenario 3: climb offered rates until p99 ≥ 50 ms or a message is lost. */
 export function relayThroughput(run: RunOptions): Promise<string> {
   const plan: Plan = run.quick
-    ? { rates: [2000, 5000, 10000], warmupMs: 1000, durationMs: 3000, pairs: 20, stopOnFailure: true }
+    ? { rates: [2000, 5000, 10000], warmupMs: 1000, durationMs: 2000, pairs: 50, stopOnFailure: true }
     : {
         rates: [1000, 2000, 3000, 5000, 7500, 10000, 15000, 20000, 30000, 40000],
         warmupMs: 2000,
         durationMs: 10000,
-        pairs: 100,
+        pairs: 250,
         stopOnFailure: true,
       };
   return recordScenario(run, 'throughput', async () => {

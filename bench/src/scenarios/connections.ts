@@ -1,0 +1,215 @@
+/**
+ * Scenario 1: authenticated idle WebSocket connections — one edge stepped up toward its
+ * process's open-file limit, then 4 edges together, the load spread over several generator
+ * processes (each has its own descriptor limit). Per step: RSS per connection, CPU while idle
+ * with heartbeats on (server ping every HEARTBEAT_INTERVAL, client pong), connect rate.
+ */
+import { Generator } from '../lib/generator.js';
+import { cpuMs, rssKiB } from '../lib/machine.js';
+import { PROFILE_DIR } from '../lib/procs.js';
+import { printProfiles, summariseProfiles } from '../lib/profile.js';
+import { recordScenario, type RunOptions } from '../lib/results.js';
+import { startStack, type Edge } from '../lib/stack.js';
+import { round } from '../lib/stats.js';
+import { printTable } from '../lib/table.js';
+import { delay } from '../lib/wait.js';
+
+/** Connections one generator process holds at most (well under its own 20,000 descriptors). */
+const PER_GENERATOR = 9_500;
+const GIB8_KIB = 8 * 1024 * 1024;
+
+interface Step {
+  phase: string;
+  edges: number;
+  connections: number;
+  failed: number;
+  connectPerS: number;
+  rssMiB: number;
+  rssPerConnKiB: number;
+  idleCpuPct: number;
+  firstError: string;
+}
+
+/** A pool of generators bound to one edge, adding connections in parallel. */
+class EdgeLoad {
+  readonly gens: Generator[] = [];
+  held = 0;
+  #calls = 0;
+
+  constructor(
+    readonly edge: Edge,
+    private readonly label: string,
+  ) {}
+
+  /** Starts the generator processes `target` connections need (outside the timed ramp). */
+  async prepare(target: number): Promise<void> {
+    while (this.gens.length < Math.ceil(target / PER_GENERATOR)) {
+      this.gens.push(await Generator.start(`gen-${this.label}-${this.gens.length}`));
+    }
+  }
+
+  /** Adds connections until `target` are held; resolves with what the generators reported. */
+  async rampTo(
+    target: number,
+    concurrency: number,
+  ): Promise<{ connected: number; failed: number; firstError: string }> {
+    // Spread the new connections over the generators by their remaining room.
+    const shares = this.gens.map((_, i) =>
+      Math.max(
+        0,
+        Math.min(PER_GENERATOR, target - i * PER_GENERATOR) -
+          Math.min(PER_GENERATOR, Math.max(0, this.held - i * PER_GENERATOR)),
+      ),
+    );
+    const replies = await Promise.all(
+      this.gens.map((g, i) =>
+        shares[i]! > 0
+          ? g.request(
+              {
+                cmd: 'idle',
+                url: this.edge.url,
+                count: shares[i]!,
+                concurrency,
+                tag: `${this.label}-${i}-${++this.#calls}`,
+              },
+              600_000,
+            )
+          : Promise.resolve({ connected: 0, failed: 0, firstError: '' }),
+      ),
+    );
+    const connected = replies.reduce((s, r) => s + r.connected, 0);
+    this.held += connected;
+    return {
+      connected,
+      failed: replies.reduce((s, r) => s + r.failed, 0),
+      firstError: replies.find((r) => r.firstError)?.firstError ?? '',
+    };
+  }
+
+  close(): Promise<void[]> {
+    return Promise.all(this.gens.map((g) => g.close()));
+  }
+}
+
+async function measureStep(
+  phase: string,
+  loads: EdgeLoad[],
+  target: number,
+  baselineKiB: number,
+  idleMs: number,
+): Promise<Step> {
+  for (const l of loads) await l.prepare(target);
+  const t0 = Date.now();
+  const ramps = await Promise.all(loads.map((l) => l.rampTo(target, 100)));
+  const rampMs = Date.now() - t0;
+  const connected = ramps.reduce((s, r) => s + r.connected, 0);
+  await delay(2000); // let connection setup garbage settle before sampling
+  const pids = loads.map((l) => l.edge.proc.pid);
+  const cpu0 = pids.reduce((s, p) => s + cpuMs(p), 0);
+  const w0 = Date.now();
+  await delay(idleMs);
+  const cpu = pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
+  const held = loads.reduce((s, l) => s + l.held, 0);
+  const rss = pids.reduce((s, p) => s + rssKiB(p), 0);
+  return {
+    phase,
+    edges: loads.length,
+    connections: held,
+    failed: ramps.reduce((s, r) => s + r.failed, 0),
+    connectPerS: Math.round(connected / (rampMs / 1000)),
+    rssMiB: round(rss / 1024, 1),
+    rssPerConnKiB: round((rss - baselineKiB) / Math.max(1, held), 2),
+    idleCpuPct: round((100 * cpu) / (Date.now() - w0), 1),
+    firstError: ramps.find((r) => r.firstError)?.firstError ?? '',
+  };
+}
+
+/** Steps one edge up, then 4 edges together. */
+export function connections(run: RunOptions): Promise<string> {
+  const params = run.quick
+    ? { oneEdgeSteps: [1000, 2000], fourEdgesPerEdge: 2000, idleMs: 5000, heartbeatInterval: '5s' }
+    : {
+        oneEdgeSteps: [2500, 5000, 10000, 15000, 19000],
+        fourEdgesPerEdge: 19000,
+        idleMs: 15000,
+        heartbeatInterval: '5s',
+      };
+  return recordScenario(run, 'connections', async () => {
+    const steps: Step[] = [];
+    const profile = run.profile ? { prefix: `${run.stamp}-connections` } : undefined;
+    const stack = await startStack(run, {
+      edges: 0,
+      profile,
+      edgeEnv: { LOG_LEVEL: 'warn', HEARTBEAT_INTERVAL: params.heartbeatInterval },
+    });
+    const loads: EdgeLoad[] = [];
+    try {
+      const first = await stack.startEdge({ LOG_LEVEL: 'info' });
+      await delay(2000);
+      const baselines = [rssKiB(first.proc.pid)];
+      const one = new EdgeLoad(first, 'e1');
+      loads.push(one);
+      for (const target of params.oneEdgeSteps) {
+        console.log(`[bench] connections: one edge → ${target}`);
+        const s = await measureStep('1 edge', [one], target, baselines[0]!, params.idleMs);
+        steps.push(s);
+        console.log(
+          `  ${s.connections} held (${s.failed} failed), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
+        );
+        if (s.failed > 0) {
+          console.log(`  first failure: ${s.firstError}`);
+          break;
+        }
+      }
+      // Four edges: the first one is brought to the same count, three fresh ones join it.
+      const more: EdgeLoad[] = [];
+      for (let i = 2; i <= 4; i++) {
+        const edge = await stack.startEdge({ LOG_LEVEL: 'info' });
+        await delay(1000);
+        baselines.push(rssKiB(edge.proc.pid));
+        more.push(new EdgeLoad(edge, `e${i}`));
+      }
+      loads.push(...more);
+      console.log(`[bench] connections: 4 edges → ${params.fourEdgesPerEdge} each`);
+      const s = await measureStep(
+        '4 edges',
+        loads,
+        params.fourEdgesPerEdge,
+        baselines.reduce((a, b) => a + b, 0),
+        params.idleMs,
+      );
+      steps.push(s);
+      console.log(
+        `  ${s.connections} held (${s.failed} failed), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
+      );
+      const biggest = steps.filter((x) => x.phase === '1 edge').at(-1);
+      const extrapolation = biggest
+        ? {
+            perEdgeIn8GiB: Math.floor((GIB8_KIB - baselines[0]!) / biggest.rssPerConnKiB),
+            basis: `${biggest.rssPerConnKiB} KiB/conn at ${biggest.connections} on one edge, baseline ${round(baselines[0]! / 1024, 1)} MiB`,
+          }
+        : undefined;
+      printTable(
+        'Idle authenticated connections',
+        steps.map(({ firstError: _e, ...rest }) => rest),
+      );
+      if (extrapolation)
+        console.log(
+          `  one edge in 8 GiB (memory only): ≈ ${extrapolation.perEdgeIn8GiB} connections (${extrapolation.basis}); the 20,000-descriptor limit binds first`,
+        );
+      return {
+        parameters: {
+          ...params,
+          perGenerator: PER_GENERATOR,
+          connectConcurrencyPerGenerator: 100,
+          edgeBaselineRssKiB: baselines,
+        },
+        results: { steps, extrapolation },
+      };
+    } finally {
+      await Promise.all(loads.map((l) => l.close()));
+      await stack.dispose();
+      if (profile) printProfiles(summariseProfiles(PROFILE_DIR, profile.prefix));
+    }
+  });
+}
