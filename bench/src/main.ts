@@ -16,13 +16,16 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
     profile: { type: 'boolean', default: false },
+    target: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 const names = Object.keys(SCENARIOS);
 if (values.help) {
-  console.log(`usage: npm run bench -- [--quick] [--only <scenario>]… [--profile]\nscenarios: ${names.join(', ')}`);
+  console.log(
+    `usage: npm run bench -- [--quick] [--only <scenario>]… [--profile] [--target ours|peerjs|floor]…\nscenarios: ${names.join(', ')}`,
+  );
   process.exit(0);
 }
 const only = values.only ?? [];
@@ -44,6 +47,7 @@ try {
     stamp: stampNow(),
     kafkaBrokers: infra.kafkaBrokers,
     redisUrl: infra.redisUrl,
+    targets: values.target ?? [],
   };
   const m = machineInfo();
   console.log(

@@ -47,6 +47,14 @@ export function cleanupAll(): Promise<void> {
 
 /** Ctrl-C / SIGTERM: clean up, then exit 130; a second signal exits at once. */
 export function installSignalHandlers(): void {
+  // Whatever fails late (a scenario still unwinding while cleanup runs) must not skip the cleanup.
+  process.on('uncaughtException', (err) => {
+    console.error(`[bench] uncaught: ${err.stack ?? err.message}`);
+    void cleanupAll().finally(() => process.exit(1));
+  });
+  process.on('unhandledRejection', (err) => {
+    console.error(`[bench] unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
   let count = 0;
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {

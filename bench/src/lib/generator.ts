@@ -27,6 +27,7 @@ export class Generator {
     command: GenCommand & { cmd: K },
     timeoutMs: number,
   ): Promise<Extract<GenReply, { ok: K }>> {
+    if (!this.proc.child.connected) throw new Error(`${this.proc.name} is gone:\n${this.proc.tail()}`);
     const reply = new Promise<GenReply>((resolve) => this.#replies.push(resolve));
     this.proc.child.send(command);
     const r = await within(
@@ -43,7 +44,7 @@ export class Generator {
 
   /** Closes its sockets and lets it exit (writing its profile), bounded. */
   async close(): Promise<void> {
-    if (this.proc.child.exitCode === null) {
+    if (this.proc.child.exitCode === null && this.proc.child.connected) {
       await this.request({ cmd: 'close' }, 30_000).catch(() => undefined);
     }
     await this.proc.stop(5000);

@@ -38,6 +38,10 @@ export class Proc {
     readonly child: ChildProcess,
   ) {
     this.exited = once(child, 'exit').then(([code]) => code as number | null);
+    // A send on a closed IPC channel (the child died first) is reported here, not thrown.
+    child.on('error', (err) => {
+      this.#stderr += `\n[bench] ${name}: ${err.message}`;
+    });
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#onStdout(chunk));
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stderr = (this.#stderr + chunk).slice(-8000);

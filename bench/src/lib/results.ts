@@ -14,6 +14,8 @@ export interface RunOptions {
   readonly stamp: string;
   readonly kafkaBrokers: string[];
   readonly redisUrl: string;
+  /** Relay scenarios: only these systems (`--target`, repeatable); all when empty. */
+  readonly targets: readonly string[];
 }
 
 /** A scenario's record as written to JSON. */

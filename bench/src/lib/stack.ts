@@ -38,6 +38,7 @@ export const BENCH_EDGE_ENV: Record<string, string> = {
 export interface Edge {
   readonly proc: Proc;
   readonly port: number;
+  readonly adminPort: number;
   readonly url: string;
 }
 
@@ -80,7 +81,7 @@ export async function startStack(
     });
     procs.push(proc);
     const port = ready['port'] as number;
-    const edge = { proc, port, url: `ws://127.0.0.1:${port}/ws` };
+    const edge = { proc, port, adminPort: ready['adminPort'] as number, url: `ws://127.0.0.1:${port}/ws` };
     edges.push(edge);
     return edge;
   };

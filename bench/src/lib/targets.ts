@@ -9,6 +9,8 @@ export interface RunningTarget {
   readonly url: string;
   /** Processes whose CPU and RSS are the system's cost. */
   readonly pids: number[];
+  /** Our edge's /metrics, to split latency into stages (ours only). */
+  readonly metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -24,7 +26,12 @@ export async function startTarget(run: RunOptions, target: TargetName, profile?:
   if (target === 'ours') {
     const stack = await startStack(run, { edges: 1, profile, edgeEnv: { LOG_LEVEL: 'info' } });
     const edge = stack.edges[0]!;
-    return { url: edge.url, pids: [edge.proc.pid, stack.projector.pid], stop: () => stack.dispose() };
+    return {
+      url: edge.url,
+      pids: [edge.proc.pid, stack.projector.pid],
+      metricsUrl: `http://127.0.0.1:${edge.adminPort}/metrics`,
+      stop: () => stack.dispose(),
+    };
   }
   const { proc, ready } = await Proc.start({
     name: target,

@@ -10,6 +10,7 @@ import { Generator } from '../lib/generator.js';
 import { cpuMs } from '../lib/machine.js';
 import { PROFILE_DIR } from '../lib/procs.js';
 import { printProfiles, summariseProfiles } from '../lib/profile.js';
+import { scrapeHistogram, since, summarise } from '../lib/prom.js';
 import { RESULTS_DIR, recordScenario, type RunOptions } from '../lib/results.js';
 import { percentiles, round } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
@@ -35,6 +36,8 @@ interface Step {
   readonly firstError: string;
   /** CPU of the system's processes over the step, as a share of one core. */
   readonly serverCpuPct: number;
+  /** Ours only: stages as the edge measures them (edge → Kafka produce; edge receive → recipient socket). */
+  readonly stages?: { edgeProduce: ReturnType<typeof summarise>; edgeRelay: ReturnType<typeof summarise> };
 }
 
 interface Plan {
@@ -51,7 +54,7 @@ const SLO_P99_MS = 50;
 async function measure(run: RunOptions, scenario: string, plan: Plan) {
   const steps: Step[] = [];
   const profiles: Record<string, unknown> = {};
-  for (const target of TARGETS) {
+  for (const target of TARGETS.filter((t) => run.targets.length === 0 || run.targets.includes(t))) {
     const profile = run.profile ? { prefix: `${run.stamp}-${scenario}-${target}` } : undefined;
     console.log(
       `[bench] ${scenario}: ${TARGET_LABEL[target]} — ${plan.pairs} pairs, rates ${plan.rates.join(', ')} msg/s`,
@@ -65,12 +68,21 @@ async function measure(run: RunOptions, scenario: string, plan: Plan) {
       );
       for (const rate of plan.rates) {
         const cpu0 = sut.pids.reduce((s, p) => s + cpuMs(p), 0);
+        const scrape = async () =>
+          sut.metricsUrl === undefined
+            ? undefined
+            : {
+                produce: await scrapeHistogram(sut.metricsUrl, 'signal_kafka_produce_latency_seconds'),
+                relay: await scrapeHistogram(sut.metricsUrl, 'signal_relay_latency_seconds'),
+              };
+        const m0 = await scrape();
         const t0 = Date.now();
         const r = await gen.request(
           { cmd: 'relay', rate, warmupMs: plan.warmupMs, durationMs: plan.durationMs, drainMs: 5000 },
           plan.warmupMs + plan.durationMs + 60_000,
         );
         const cpu = sut.pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
+        const m1 = await scrape();
         const p = percentiles(r.latencies);
         const step: Step = {
           target,
@@ -87,10 +99,18 @@ async function measure(run: RunOptions, scenario: string, plan: Plan) {
           errors: r.errors,
           firstError: r.firstError,
           serverCpuPct: Math.round((100 * cpu) / (Date.now() - t0)),
+          ...(m0 && m1
+            ? {
+                stages: {
+                  edgeProduce: summarise(since(m1.produce, m0.produce)),
+                  edgeRelay: summarise(since(m1.relay, m0.relay)),
+                },
+              }
+            : {}),
         };
         steps.push(step);
         console.log(
-          `  ${TARGET_LABEL[target]} @ ${rate}/s: p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, loss ${step.lossPct}%, server CPU ${step.serverCpuPct}%${r.errors ? `, ${r.errors} errors, first: ${r.firstError}` : ''}`,
+          `  ${TARGET_LABEL[target]} @ ${rate}/s: p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, loss ${step.lossPct}%, server CPU ${step.serverCpuPct}%${step.stages ? `; edge→Kafka produce mean ${step.stages.edgeProduce.meanMs} ms (p99 ≤ ${step.stages.edgeProduce.p99LeMs}), edge receive→socket mean ${step.stages.edgeRelay.meanMs} ms (p99 ≤ ${step.stages.edgeRelay.p99LeMs})` : ''}${r.errors ? `, ${r.errors} errors, first: ${r.firstError}` : ''}`,
         );
         if (plan.stopOnFailure && !passes(step)) break;
       }
