@@ -127,7 +127,7 @@ async function measureStep(
 /** Steps one edge up, then 4 edges together. */
 export function connections(run: RunOptions): Promise<string> {
   const params = run.quick
-    ? { oneEdgeSteps: [1000, 2000], fourEdgesPerEdge: 2000, idleMs: 5000, heartbeatInterval: '5s' }
+    ? { oneEdgeSteps: [1000, 2000], fourEdgesPerEdge: 2000, idleMs: 4000, heartbeatInterval: '5s' }
     : {
         oneEdgeSteps: [2500, 5000, 10000, 15000, 19000],
         fourEdgesPerEdge: 19000,
@@ -162,13 +162,12 @@ export function connections(run: RunOptions): Promise<string> {
         }
       }
       // Four edges: the first one is brought to the same count, three fresh ones join it.
-      const more: EdgeLoad[] = [];
-      for (let i = 2; i <= 4; i++) {
-        const edge = await stack.startEdge({ LOG_LEVEL: 'info' });
-        await delay(1000);
+      const extra = await Promise.all([2, 3, 4].map(() => stack.startEdge({ LOG_LEVEL: 'info' })));
+      await delay(1000);
+      const more = extra.map((edge, i) => {
         baselines.push(rssKiB(edge.proc.pid));
-        more.push(new EdgeLoad(edge, `e${i}`));
-      }
+        return new EdgeLoad(edge, `e${i + 2}`);
+      });
       loads.push(...more);
       console.log(`[bench] connections: 4 edges → ${params.fourEdgesPerEdge} each`);
       const s = await measureStep(
