@@ -66,8 +66,10 @@ export class Proc {
     readyTimeoutMs?: number;
     profile?: ProfileSpec | undefined;
     ipc?: boolean;
+    /** Extra Node options (e.g. a larger heap). */
+    nodeArgs?: string[];
   }): Promise<{ proc: Proc; ready: LogLine }> {
-    const nodeArgs = ['--disable-warning=TimeoutNegativeWarning'];
+    const nodeArgs = ['--disable-warning=TimeoutNegativeWarning', ...(opts.nodeArgs ?? [])];
     if (opts.profile) {
       mkdirSync(PROFILE_DIR, { recursive: true });
       nodeArgs.push(

@@ -28,28 +28,33 @@ export function projectorReplay(run: RunOptions): Promise<string> {
       script: 'bench/dist/gen/replay-worker.js',
       args: [String(rooms)],
       ready: (l) => l['msg'] === 'result',
-      readyTimeoutMs: run.quick ? 120_000 : 600_000,
+      readyTimeoutMs: run.quick ? 120_000 : 900_000,
+      // 100,000 rooms: the log, the snapshots and the projections are held in memory at once.
+      nodeArgs: ['--max-old-space-size=12288'],
       profile,
     });
     // It exits by itself once it printed (that is when --cpu-prof writes the profile).
     await within(proc.exited, 60_000, 'the replay process to exit').finally(() => proc.stop());
     const r = ready as unknown as ReplayResult;
     printTable(`Projector replay (${r.events} events, ${r.logMiB} MiB; one process, one core)`, [
-      { path: 'decode only (avsc)', ms: r.decodeOnly.ms, 'events/s': r.decodeOnly.eventsPerS },
+      { path: 'decode only (avsc)', 'wall ms': r.decodeOnly.ms, 'events/s': r.decodeOnly.eventsPerS },
       {
         path: 'replay: decode + evolve',
-        ms: r.replay.ms,
+        'wall ms': r.replay.ms,
+        'CPU ms': r.replay.cpuMs,
         'events/s': r.replay.eventsPerS,
         'events/CPU-s': r.replay.eventsPerCpuS,
       },
       {
         path: `rebuild ${rooms} rooms from the log`,
-        ms: r.rebuildWithoutSnapshots.ms,
+        'wall ms': r.rebuildWithoutSnapshots.ms,
+        'CPU ms': r.rebuildWithoutSnapshots.cpuMs,
         'events/s': r.rebuildWithoutSnapshots.eventsPerS,
       },
       {
         path: `rebuild ${rooms} rooms from snapshots (${r.snapshotMiB} MiB)`,
-        ms: r.rebuildWithSnapshots.ms,
+        'wall ms': r.rebuildWithSnapshots.ms,
+        'CPU ms': r.rebuildWithSnapshots.cpuMs,
         'rooms/s': r.rebuildWithSnapshots.roomsPerS,
       },
       { path: 'decide + encode (building the log)', 'events/s': r.buildEventsPerS },
