@@ -76,7 +76,11 @@ let received = 0;
 let errors = 0;
 let firstError = '';
 
+/** When the last frame arrived (any step), to let a backlog drain before the next step. */
+let lastFrameAt = 0;
+
 function onRelayed(data: WebSocket.RawData): void {
+  lastFrameAt = performance.now();
   const text = asText(data);
   if (text.includes('"type":"error"')) {
     errors++;
@@ -161,6 +165,11 @@ async function relay(c: Extract<GenCommand, { cmd: 'relay' }>): Promise<GenReply
   const measured = total - measuredFrom;
   const deadline = performance.now() + c.drainMs;
   while (received < measured && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // Steps must not inherit a backlog: wait (bounded) until the system has been quiet for a second.
+  const quietDeadline = performance.now() + 30_000;
+  while (performance.now() - lastFrameAt < 1000 && performance.now() < quietDeadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return { ok: 'relay', sent: measured, received, latencies, maxLagMs: Math.round(maxLagMs), errors, firstError };
 }
 

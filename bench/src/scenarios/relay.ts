@@ -79,7 +79,7 @@ async function measure(run: RunOptions, scenario: string, plan: Plan) {
         const t0 = Date.now();
         const r = await gen.request(
           { cmd: 'relay', rate, warmupMs: plan.warmupMs, durationMs: plan.durationMs, drainMs: 5000 },
-          plan.warmupMs + plan.durationMs + 60_000,
+          plan.warmupMs + plan.durationMs + 90_000,
         );
         const cpu = sut.pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
         const m1 = await scrape();
