@@ -43,7 +43,7 @@ export type GenReply =
       errors: number;
       firstError: string;
     }
-  | { ok: 'idle'; connected: number; failed: number; firstError: string; ms: number }
+  | { ok: 'idle'; connected: number; failed: number; firstError: string; ms: number; dropped: number }
   | { ok: 'joins'; latencies: number[]; failed: number; firstError: string }
   | { ok: 'close' }
   | { error: string };
@@ -64,6 +64,8 @@ const KINDS: SignalKind[] = [
 let target: TargetName = 'floor';
 let pairs: [TargetClient, TargetClient][] = [];
 const held: WebSocket[] = [];
+/** Idle connections the server closed after they were open (cumulative). */
+let dropped = 0;
 const stops: (() => void)[] = [];
 
 /** Intended send time of message n (performance.now() ms), for the step in progress. */
@@ -184,13 +186,14 @@ async function idle(c: Extract<GenCommand, { cmd: 'idle' }>): Promise<GenReply> 
       const ws = await open(c.url, { authorization: `Bearer ${await benchToken(id)}` });
       stops.push(keepAlive('ours', ws));
       held.push(ws);
+      ws.once('close', () => closing || dropped++);
       connected++;
     } catch (err) {
       failed++;
       firstError ||= (err as Error).message;
     }
   });
-  return { ok: 'idle', connected, failed, firstError, ms: Math.round(performance.now() - t0) };
+  return { ok: 'idle', connected, failed, firstError, ms: Math.round(performance.now() - t0), dropped };
 }
 
 async function joins(c: Extract<GenCommand, { cmd: 'joins' }>): Promise<GenReply> {
@@ -229,7 +232,11 @@ async function joins(c: Extract<GenCommand, { cmd: 'joins' }>): Promise<GenReply
   return { ok: 'joins', latencies: out, failed, firstError };
 }
 
+/** Set while this process closes its own sockets (those closes are not drops). */
+let closing = false;
+
 function closeAll(): GenReply {
+  closing = true;
   for (const stop of stops.splice(0)) stop();
   for (const [a, b] of pairs) for (const p of [a, b]) p.ws.terminate();
   for (const ws of held.splice(0)) ws.terminate();

@@ -53,3 +53,17 @@ export function summarise(h: Histogram): { count: number; meanMs: number; p50LeM
     p99LeMs: h.count ? bound(0.99) : Number.NaN,
   };
 }
+
+/** Sum of a gauge (or counter) over its label sets; NaN when absent or unreachable. */
+export async function scrapeGauge(url: string, name: string): Promise<number> {
+  const text = await fetch(url)
+    .then((r) => r.text())
+    .catch(() => '');
+  let total = Number.NaN;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+      total = (Number.isNaN(total) ? 0 : total) + Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}

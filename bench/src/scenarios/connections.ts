@@ -8,6 +8,7 @@ import { Generator } from '../lib/generator.js';
 import { cpuMs, rssKiB } from '../lib/machine.js';
 import { PROFILE_DIR } from '../lib/procs.js';
 import { printProfiles, summariseProfiles } from '../lib/profile.js';
+import { scrapeGauge } from '../lib/prom.js';
 import { recordScenario, type RunOptions } from '../lib/results.js';
 import { startStack, type Edge } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
@@ -24,8 +25,13 @@ const GIB8_KIB = 8 * 1024 * 1024;
 interface Step {
   phase: string;
   edges: number;
+  /** Connections the edges report holding at the end of the idle window. */
   connections: number;
+  /** Connections the generators opened in total. */
+  opened: number;
   failed: number;
+  /** Connections the edge closed after they were open (e.g. a heartbeat timeout), so far. */
+  dropped: number;
   connectPerS: number;
   rssMiB: number;
   rssPerConnKiB: number;
@@ -51,6 +57,9 @@ class EdgeLoad {
     }
   }
 
+  /** Per generator: connections the edge closed so far (cumulative, from its last reply). */
+  readonly dropped: number[] = [];
+
   /** Adds connections until `target` are held; resolves with what the generators reported. */
   async rampTo(
     target: number,
@@ -64,22 +73,22 @@ class EdgeLoad {
           Math.min(PER_GENERATOR, Math.max(0, this.held - i * PER_GENERATOR)),
       ),
     );
+    // Every generator answers (count 0 when it has no share) so its drop count stays current.
     const replies = await Promise.all(
       this.gens.map((g, i) =>
-        shares[i]! > 0
-          ? g.request(
-              {
-                cmd: 'idle',
-                url: this.edge.url,
-                count: shares[i]!,
-                concurrency,
-                tag: `${this.label}-${i}-${++this.#calls}`,
-              },
-              600_000,
-            )
-          : Promise.resolve({ connected: 0, failed: 0, firstError: '' }),
+        g.request(
+          {
+            cmd: 'idle',
+            url: this.edge.url,
+            count: shares[i]!,
+            concurrency,
+            tag: `${this.label}-${i}-${++this.#calls}`,
+          },
+          600_000,
+        ),
       ),
     );
+    replies.forEach((r, i) => (this.dropped[i] = r.dropped));
     const connected = replies.reduce((s, r) => s + r.connected, 0);
     this.held += connected;
     return {
@@ -112,13 +121,20 @@ async function measureStep(
   const w0 = Date.now();
   await delay(idleMs);
   const cpu = pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
-  const held = loads.reduce((s, l) => s + l.held, 0);
+  const opened = loads.reduce((s, l) => s + l.held, 0);
+  // The edges' own count (signal_connections) is the truth: it also sees closes during the window.
+  const counted = await Promise.all(
+    loads.map((l) => scrapeGauge(`http://127.0.0.1:${l.edge.adminPort}/metrics`, 'signal_connections')),
+  );
+  const held = counted.every((n) => Number.isFinite(n)) ? counted.reduce((a, b) => a + b, 0) : opened;
   const rss = pids.reduce((s, p) => s + rssKiB(p), 0);
   return {
     phase,
     edges: loads.length,
     connections: held,
+    opened,
     failed: ramps.reduce((s, r) => s + r.failed, 0),
+    dropped: loads.reduce((s, l) => s + l.dropped.reduce((a, b) => a + b, 0), 0),
     connectPerS: Math.round(connected / (rampMs / 1000)),
     rssMiB: round(rss / 1024, 1),
     rssPerConnKiB: round((rss - baselineKiB) / Math.max(1, held), 2),
@@ -157,7 +173,7 @@ export function connections(run: RunOptions): Promise<string> {
         const s = await measureStep('1 edge', [one], target, baselines[0]!, params.idleMs);
         steps.push(s);
         console.log(
-          `  ${s.connections} held (${s.failed} failed), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
+          `  ${s.connections} held (${s.failed} failed, ${s.dropped} dropped), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
         );
         if (s.failed > 0) {
           console.log(`  first failure: ${s.firstError}`);
@@ -182,7 +198,7 @@ export function connections(run: RunOptions): Promise<string> {
       );
       steps.push(s);
       console.log(
-        `  ${s.connections} held (${s.failed} failed), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
+        `  ${s.connections} held (${s.failed} failed, ${s.dropped} dropped), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
       );
       const biggest = steps.filter((x) => x.phase === '1 edge').at(-1);
       const extrapolation = biggest
