@@ -8,7 +8,7 @@ import type { TargetName } from '../gen/targets.js';
 import { latencyChart, type ChartPoint } from '../lib/chart.js';
 import { Generator } from '../lib/generator.js';
 import { cpuMs } from '../lib/machine.js';
-import { PROFILE_DIR } from '../lib/procs.js';
+import { PROFILE_DIR, type ProfileSpec } from '../lib/procs.js';
 import { printProfiles, summariseProfiles } from '../lib/profile.js';
 import { scrapeHistogram, since, summarise } from '../lib/prom.js';
 import { RESULTS_DIR, recordScenario, type RunOptions } from '../lib/results.js';
@@ -54,69 +54,18 @@ const SLO_P99_MS = 50;
 async function measure(run: RunOptions, scenario: string, plan: Plan) {
   const steps: Step[] = [];
   const profiles: Record<string, unknown> = {};
+  const failures: Record<string, string> = {};
   for (const target of TARGETS.filter((t) => run.targets.length === 0 || run.targets.includes(t))) {
     const profile = run.profile ? { prefix: `${run.stamp}-${scenario}-${target}` } : undefined;
     console.log(
       `[bench] ${scenario}: ${TARGET_LABEL[target]} — ${plan.pairs} pairs, rates ${plan.rates.join(', ')} msg/s`,
     );
-    const sut = await startTarget(run, target, profile);
-    const gen = await Generator.start(`gen-${target}`, profile);
     try {
-      await gen.request(
-        { cmd: 'pairs', target, url: sut.url, pairs: plan.pairs, tag: `${scenario}-${target}` },
-        120_000,
-      );
-      for (const rate of plan.rates) {
-        const cpu0 = sut.pids.reduce((s, p) => s + cpuMs(p), 0);
-        const scrape = async () =>
-          sut.metricsUrl === undefined
-            ? undefined
-            : {
-                produce: await scrapeHistogram(sut.metricsUrl, 'signal_kafka_produce_latency_seconds'),
-                relay: await scrapeHistogram(sut.metricsUrl, 'signal_relay_latency_seconds'),
-              };
-        const m0 = await scrape();
-        const t0 = Date.now();
-        const r = await gen.request(
-          { cmd: 'relay', rate, warmupMs: plan.warmupMs, durationMs: plan.durationMs, drainMs: 5000 },
-          plan.warmupMs + plan.durationMs + 90_000,
-        );
-        const cpu = sut.pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
-        const m1 = await scrape();
-        const p = percentiles(r.latencies);
-        const step: Step = {
-          target,
-          offered: rate,
-          sent: r.sent,
-          received: r.received,
-          lossPct: round((100 * (r.sent - r.received)) / Math.max(1, r.sent), 3),
-          p50: round(p.p50),
-          p90: round(p.p90),
-          p99: round(p.p99),
-          p999: round(p.p999),
-          max: round(p.max),
-          generatorMaxLagMs: r.maxLagMs,
-          errors: r.errors,
-          firstError: r.firstError,
-          serverCpuPct: Math.round((100 * cpu) / (Date.now() - t0)),
-          ...(m0 && m1
-            ? {
-                stages: {
-                  edgeProduce: summarise(since(m1.produce, m0.produce)),
-                  edgeRelay: summarise(since(m1.relay, m0.relay)),
-                },
-              }
-            : {}),
-        };
-        steps.push(step);
-        console.log(
-          `  ${TARGET_LABEL[target]} @ ${rate}/s: p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, loss ${step.lossPct}%, server CPU ${step.serverCpuPct}%${step.stages ? `; edge→Kafka produce mean ${step.stages.edgeProduce.meanMs} ms (p99 ≤ ${step.stages.edgeProduce.p99LeMs}), edge receive→socket mean ${step.stages.edgeRelay.meanMs} ms (p99 ≤ ${step.stages.edgeRelay.p99LeMs})` : ''}${r.errors ? `, ${r.errors} errors, first: ${r.firstError}` : ''}`,
-        );
-        if (plan.stopOnFailure && !passes(step)) break;
-      }
-    } finally {
-      await gen.close();
-      await sut.stop();
+      await measureTarget(run, scenario, plan, target, profile, steps);
+    } catch (err) {
+      // One system failing (e.g. it refused the pairs) must not lose the others' results.
+      failures[target] = (err as Error).message;
+      console.error(`[bench] ${scenario}: ${TARGET_LABEL[target]} failed: ${(err as Error).message}`);
     }
     if (profile) {
       const summary = summariseProfiles(PROFILE_DIR, profile.prefix);
@@ -124,7 +73,74 @@ async function measure(run: RunOptions, scenario: string, plan: Plan) {
       profiles[target] = summary;
     }
   }
-  return { steps, profiles };
+  return { steps, profiles, failures };
+}
+
+/** One system's steps (appended to `steps`); everything it started is stopped before it returns. */
+async function measureTarget(
+  run: RunOptions,
+  scenario: string,
+  plan: Plan,
+  target: TargetName,
+  profile: ProfileSpec | undefined,
+  steps: Step[],
+): Promise<void> {
+  const sut = await startTarget(run, target, profile);
+  const gen = await Generator.start(`gen-${target}`, profile);
+  try {
+    await gen.request({ cmd: 'pairs', target, url: sut.url, pairs: plan.pairs, tag: `${scenario}-${target}` }, 120_000);
+    for (const rate of plan.rates) {
+      const cpu0 = sut.pids.reduce((s, p) => s + cpuMs(p), 0);
+      const scrape = async () =>
+        sut.metricsUrl === undefined
+          ? undefined
+          : {
+              produce: await scrapeHistogram(sut.metricsUrl, 'signal_kafka_produce_latency_seconds'),
+              relay: await scrapeHistogram(sut.metricsUrl, 'signal_relay_latency_seconds'),
+            };
+      const m0 = await scrape();
+      const t0 = Date.now();
+      const r = await gen.request(
+        { cmd: 'relay', rate, warmupMs: plan.warmupMs, durationMs: plan.durationMs, drainMs: 5000 },
+        plan.warmupMs + plan.durationMs + 90_000,
+      );
+      const cpu = sut.pids.reduce((s, p) => s + cpuMs(p), 0) - cpu0;
+      const m1 = await scrape();
+      const p = percentiles(r.latencies);
+      const step: Step = {
+        target,
+        offered: rate,
+        sent: r.sent,
+        received: r.received,
+        lossPct: round((100 * (r.sent - r.received)) / Math.max(1, r.sent), 3),
+        p50: round(p.p50),
+        p90: round(p.p90),
+        p99: round(p.p99),
+        p999: round(p.p999),
+        max: round(p.max),
+        generatorMaxLagMs: r.maxLagMs,
+        errors: r.errors,
+        firstError: r.firstError,
+        serverCpuPct: Math.round((100 * cpu) / (Date.now() - t0)),
+        ...(m0 && m1
+          ? {
+              stages: {
+                edgeProduce: summarise(since(m1.produce, m0.produce)),
+                edgeRelay: summarise(since(m1.relay, m0.relay)),
+              },
+            }
+          : {}),
+      };
+      steps.push(step);
+      console.log(
+        `  ${TARGET_LABEL[target]} @ ${rate}/s: p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, loss ${step.lossPct}%, server CPU ${step.serverCpuPct}%${step.stages ? `; edge→Kafka produce mean ${step.stages.edgeProduce.meanMs} ms (p99 ≤ ${step.stages.edgeProduce.p99LeMs}), edge receive→socket mean ${step.stages.edgeRelay.meanMs} ms (p99 ≤ ${step.stages.edgeRelay.p99LeMs})` : ''}${r.errors ? `, ${r.errors} errors, first: ${r.firstError}` : ''}`,
+      );
+      if (plan.stopOnFailure && !passes(step)) break;
+    }
+  } finally {
+    await gen.close();
+    await sut.stop();
+  }
 }
 
 const passes = (s: Step) => s.p99 < SLO_P99_MS && s.received === s.sent;
@@ -177,7 +193,7 @@ export function relayLatency(run: RunOptions): Promise<string> {
     ? { rates: [1000, 5000], warmupMs: 1000, durationMs: 3000, pairs: 50, stopOnFailure: false }
     : { rates: [1000, 5000, 10000, 20000], warmupMs: 3000, durationMs: 15000, pairs: 250, stopOnFailure: false };
   return recordScenario(run, 'relay-latency', async () => {
-    const { steps, profiles } = await measure(run, 'relay-latency', plan);
+    const { steps, profiles, failures } = await measure(run, 'relay-latency', plan);
     printTable('Relay latency (ms), send → receive', tableRows(steps));
     const r = ratios(steps);
     printTable('Ours as a multiple of the references (higher = slower)', r);
@@ -188,7 +204,7 @@ export function relayLatency(run: RunOptions): Promise<string> {
         messageMix: '1 offer (2.6 KB) : 1 answer (1.9 KB) : 8 candidates (~150 B)',
         sloP99Ms: SLO_P99_MS,
       },
-      results: { steps, ratios: r, chart: svg },
+      results: { steps, ratios: r, chart: svg, failures },
       ...(run.profile ? { profiles } : {}),
     };
   });
@@ -206,7 +222,7 @@ export function relayThroughput(run: RunOptions): Promise<string> {
         stopOnFailure: true,
       };
   return recordScenario(run, 'throughput', async () => {
-    const { steps, profiles } = await measure(run, 'throughput', plan);
+    const { steps, profiles, failures } = await measure(run, 'throughput', plan);
     printTable('Throughput ladder', tableRows(steps));
     const best = TARGETS.map((t) => {
       const ok = steps.filter((s) => s.target === t && passes(s)).map((s) => s.offered);
@@ -223,7 +239,7 @@ export function relayThroughput(run: RunOptions): Promise<string> {
     const svg = chart(run, 'throughput', steps);
     return {
       parameters: { ...plan, sloP99Ms: SLO_P99_MS },
-      results: { steps, best, chart: svg },
+      results: { steps, best, chart: svg, failures },
       ...(run.profile ? { profiles } : {}),
     };
   });

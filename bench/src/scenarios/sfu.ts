@@ -45,6 +45,7 @@ export function sfuForwarding(run: RunOptions): Promise<string> {
     const stack = await startStack(run, { edges: 0, profile });
     const pairs: [MediaClient, MediaClient][] = [];
     const steps: Step[] = [];
+    let stopReason = 'last step reached';
     const signaling = new Signaling(run.kafkaBrokers, stack.prefix);
     try {
       const { proc: sfu } = await Proc.start({
@@ -65,61 +66,71 @@ export function sfuForwarding(run: RunOptions): Promise<string> {
       });
       stack.adopt(sfu);
       await signaling.start();
-      for (const rooms of params.roomSteps) {
-        console.log(`[bench] sfu: ${rooms} rooms of 2 (${rooms * 2} forwarded video streams)`);
-        while (pairs.length < rooms) {
-          const room = `sfu-bench-${pairs.length}-${randomUUID().slice(0, 8)}`;
-          const make = (who: string) =>
-            new MediaClient(
-              { identity: `${who}${pairs.length}`, connectionId: `conn-${who}-${randomUUID()}`, slot: 0 },
-              room,
-              signaling,
-            );
-          const pair: [MediaClient, MediaClient] = [make('a'), make('b')];
-          for (const c of pair) await c.join();
-          await waitUntil(() => pair.every((c) => c.sessionId !== null), `both joined ${room}`, 30_000);
-          for (const c of pair) {
-            await c.publish();
-            c.startMedia();
+      try {
+        for (const rooms of params.roomSteps) {
+          console.log(`[bench] sfu: ${rooms} rooms of 2 (${rooms * 2} forwarded video streams)`);
+          while (pairs.length < rooms) {
+            const room = `sfu-bench-${pairs.length}-${randomUUID().slice(0, 8)}`;
+            const make = (who: string) =>
+              new MediaClient(
+                { identity: `${who}${pairs.length}`, connectionId: `conn-${who}-${randomUUID()}`, slot: 0 },
+                room,
+                signaling,
+              );
+            const pair: [MediaClient, MediaClient] = [make('a'), make('b')];
+            for (const c of pair) await c.join();
+            await waitUntil(() => pair.every((c) => c.sessionId !== null), `both joined ${room}`, 30_000);
+            for (const c of pair) {
+              await c.publish();
+              c.startMedia();
+            }
+            pairs.push(pair);
           }
-          pairs.push(pair);
+          await waitUntil(
+            () =>
+              pairs.every(
+                ([a, b]) =>
+                  (a.received.get(videoKey(b))?.packets ?? 0) > 30 && (b.received.get(videoKey(a))?.packets ?? 0) > 30,
+              ),
+            `video flowing in all ${rooms} rooms`,
+            60_000,
+            200,
+          );
+          await delay(1000);
+          const sent0 = pairs.reduce((s, [a, b]) => s + a.videoSent + b.videoSent, 0);
+          const recv0 = receivedVideo(pairs);
+          const sfuCpu0 = cpuMs(sfu.pid);
+          const selfCpu0 = process.cpuUsage();
+          const t0 = Date.now();
+          await delay(params.windowMs);
+          const ms = Date.now() - t0;
+          const sent = pairs.reduce((s, [a, b]) => s + a.videoSent + b.videoSent, 0) - sent0;
+          // Packets in flight at the window's end arrive a moment later: read once more after 300 ms.
+          await delay(300);
+          const recv = receivedVideo(pairs) - recv0;
+          const self = process.cpuUsage(selfCpu0);
+          const step: Step = {
+            rooms,
+            forwardedVideoStreams: rooms * 2,
+            videoLossPct: round(Math.max(0, 100 * (1 - recv / Math.max(1, sent))), 2),
+            sfuCpuPct: round((100 * (cpuMs(sfu.pid) - sfuCpu0)) / ms, 1),
+            clientsCpuPct: round((100 * (self.user + self.system)) / 1000 / ms, 1),
+            forwardedKbitPerS: Math.round((recv * 1050 * 8) / ms),
+          };
+          steps.push(step);
+          console.log(
+            `  loss ${step.videoLossPct}%, SFU CPU ${step.sfuCpuPct}%, client peers CPU ${step.clientsCpuPct}%, ${step.forwardedKbitPerS} kbit/s forwarded`,
+          );
+          if (step.videoLossPct > 1 || step.sfuCpuPct > 90) {
+            stopReason = step.videoLossPct > 1 ? 'video loss over 1 %' : 'worker CPU over 90 %';
+            break;
+          }
         }
-        await waitUntil(
-          () =>
-            pairs.every(
-              ([a, b]) =>
-                (a.received.get(videoKey(b))?.packets ?? 0) > 30 && (b.received.get(videoKey(a))?.packets ?? 0) > 30,
-            ),
-          `video flowing in all ${rooms} rooms`,
-          60_000,
-          200,
-        );
-        await delay(1000);
-        const sent0 = pairs.reduce((s, [a, b]) => s + a.videoSent + b.videoSent, 0);
-        const recv0 = receivedVideo(pairs);
-        const sfuCpu0 = cpuMs(sfu.pid);
-        const selfCpu0 = process.cpuUsage();
-        const t0 = Date.now();
-        await delay(params.windowMs);
-        const ms = Date.now() - t0;
-        const sent = pairs.reduce((s, [a, b]) => s + a.videoSent + b.videoSent, 0) - sent0;
-        // Packets in flight at the window's end arrive a moment later: read once more after 300 ms.
-        await delay(300);
-        const recv = receivedVideo(pairs) - recv0;
-        const self = process.cpuUsage(selfCpu0);
-        const step: Step = {
-          rooms,
-          forwardedVideoStreams: rooms * 2,
-          videoLossPct: round(Math.max(0, 100 * (1 - recv / Math.max(1, sent))), 2),
-          sfuCpuPct: round((100 * (cpuMs(sfu.pid) - sfuCpu0)) / ms, 1),
-          clientsCpuPct: round((100 * (self.user + self.system)) / 1000 / ms, 1),
-          forwardedKbitPerS: Math.round((recv * 1050 * 8) / ms),
-        };
-        steps.push(step);
-        console.log(
-          `  loss ${step.videoLossPct}%, SFU CPU ${step.sfuCpuPct}%, client peers CPU ${step.clientsCpuPct}%, ${step.forwardedKbitPerS} kbit/s forwarded`,
-        );
-        if (step.videoLossPct > 1 || step.sfuCpuPct > 90) break;
+      } catch (err) {
+        // Peers that cannot be set up (or media that never flows) end the climb; keep what was measured.
+        if (steps.length === 0) throw err;
+        stopReason = `the next step failed: ${(err as Error).message}`;
+        console.error(`[bench] sfu: ${stopReason}`);
       }
     } finally {
       await Promise.all(pairs.flat().map((c) => c.close().catch(() => undefined)));
@@ -144,7 +155,7 @@ export function sfuForwarding(run: RunOptions): Promise<string> {
         audio: 'Opus 50 pkt/s',
         clientPeers: 'werift, in the bench process',
       },
-      results: { steps, maxForwardedStreamsWithinLimits: ok?.forwardedVideoStreams ?? 0 },
+      results: { steps, maxForwardedStreamsWithinLimits: ok?.forwardedVideoStreams ?? 0, stopReason },
       ...(profiles === undefined ? {} : { profiles }),
     };
   });
