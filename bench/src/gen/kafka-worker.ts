@@ -184,5 +184,6 @@ process.stdout.write(
       consumeIncludesGroupJoin: true,
     },
   }) + '\n',
+  // Exit once the line is flushed: a large write to a pipe can still be queued when write() returns.
+  () => process.exit(0),
 );
-process.exit(0);

@@ -37,7 +37,9 @@ export class Proc {
     readonly name: string,
     readonly child: ChildProcess,
   ) {
-    this.exited = once(child, 'exit').then(([code]) => code as number | null);
+    // 'close', not 'exit': it comes after the child's output was read to the end, so a result
+    // line printed just before exiting is never lost to the race.
+    this.exited = once(child, 'close').then(([code]) => code as number | null);
     // A send on a closed IPC channel (the child died first) is reported here, not thrown.
     child.on('error', (err) => {
       this.#stderr += `\n[bench] ${name}: ${err.message}`;
