@@ -11,6 +11,8 @@ export interface RunningTarget {
   readonly pids: number[];
   /** Our edge's /metrics, to split latency into stages (ours only). */
   readonly metricsUrl?: string;
+  /** Warnings and errors the system's processes logged so far (pino level ≥ 40), newest last. */
+  problems(): string[];
   stop(): Promise<void>;
 }
 
@@ -21,6 +23,13 @@ export const TARGET_LABEL: Record<TargetName, string> = {
   floor: 'uWS relay (floor)',
 };
 
+/** A process's logged warnings and errors, as short text lines. */
+export function problemsOf(proc: Proc): string[] {
+  return proc.lines
+    .filter((l) => typeof l['level'] === 'number' && l['level'] >= 40)
+    .map((l) => `${proc.name}: ${JSON.stringify(l).slice(0, 400)}`);
+}
+
 /** Starts `target`: our pipeline (1 edge + projector on Kafka) or a reference server. */
 export async function startTarget(run: RunOptions, target: TargetName, profile?: ProfileSpec): Promise<RunningTarget> {
   if (target === 'ours') {
@@ -30,6 +39,7 @@ export async function startTarget(run: RunOptions, target: TargetName, profile?:
       url: edge.url,
       pids: [edge.proc.pid, stack.projector.pid],
       metricsUrl: `http://127.0.0.1:${edge.adminPort}/metrics`,
+      problems: () => [...problemsOf(edge.proc), ...problemsOf(stack.projector)],
       stop: () => stack.dispose(),
     };
   }
@@ -41,5 +51,5 @@ export async function startTarget(run: RunOptions, target: TargetName, profile?:
   });
   const port = ready['port'] as number;
   const url = target === 'peerjs' ? `ws://127.0.0.1:${port}/peerjs` : `ws://127.0.0.1:${port}/`;
-  return { url, pids: [proc.pid], stop: () => proc.stop() };
+  return { url, pids: [proc.pid], problems: () => problemsOf(proc), stop: () => proc.stop() };
 }

@@ -55,13 +55,14 @@ async function measure(run: RunOptions, scenario: string, plan: Plan) {
   const steps: Step[] = [];
   const profiles: Record<string, unknown> = {};
   const failures: Record<string, string> = {};
+  const problemsSeen: Record<string, string[]> = {};
   for (const target of TARGETS.filter((t) => run.targets.length === 0 || run.targets.includes(t))) {
     const profile = run.profile ? { prefix: `${run.stamp}-${scenario}-${target}` } : undefined;
     console.log(
       `[bench] ${scenario}: ${TARGET_LABEL[target]} — ${plan.pairs} pairs, rates ${plan.rates.join(', ')} msg/s`,
     );
     try {
-      await measureTarget(run, scenario, plan, target, profile, steps);
+      await measureTarget(run, scenario, plan, target, profile, steps, problemsSeen);
     } catch (err) {
       // One system failing (e.g. it refused the pairs) must not lose the others' results.
       failures[target] = (err as Error).message;
@@ -73,7 +74,7 @@ async function measure(run: RunOptions, scenario: string, plan: Plan) {
       profiles[target] = summary;
     }
   }
-  return { steps, profiles, failures };
+  return { steps, profiles, failures, problemsSeen };
 }
 
 /** One system's steps (appended to `steps`); everything it started is stopped before it returns. */
@@ -84,6 +85,7 @@ async function measureTarget(
   target: TargetName,
   profile: ProfileSpec | undefined,
   steps: Step[],
+  problemsSeen: Record<string, string[]>,
 ): Promise<void> {
   const sut = await startTarget(run, target, profile);
   const gen = await Generator.start(`gen-${target}`, profile);
@@ -135,6 +137,12 @@ async function measureTarget(
       console.log(
         `  ${TARGET_LABEL[target]} @ ${rate}/s: p50 ${step.p50} p99 ${step.p99} max ${step.max} ms, loss ${step.lossPct}%, server CPU ${step.serverCpuPct}%${step.stages ? `; edge→Kafka produce mean ${step.stages.edgeProduce.meanMs} ms (p99 ≤ ${step.stages.edgeProduce.p99LeMs}), edge receive→socket mean ${step.stages.edgeRelay.meanMs} ms (p99 ≤ ${step.stages.edgeRelay.p99LeMs})` : ''}${r.errors ? `, ${r.errors} errors, first: ${r.firstError}` : ''}`,
       );
+      // What the services logged as going wrong explains loss better than any number.
+      const problems = sut.problems();
+      if (problems.length > 0) {
+        problemsSeen[`${target}@${rate}`] = problems.slice(-20);
+        console.log(`  ${problems.length} warnings/errors logged so far; last: ${problems.at(-1)}`);
+      }
       if (plan.stopOnFailure && !passes(step)) break;
     }
   } finally {
@@ -193,7 +201,7 @@ export function relayLatency(run: RunOptions): Promise<string> {
     ? { rates: [1000, 5000], warmupMs: 1000, durationMs: 3000, pairs: 50, stopOnFailure: false }
     : { rates: [1000, 5000, 10000, 20000], warmupMs: 3000, durationMs: 15000, pairs: 250, stopOnFailure: false };
   return recordScenario(run, 'relay-latency', async () => {
-    const { steps, profiles, failures } = await measure(run, 'relay-latency', plan);
+    const { steps, profiles, failures, problemsSeen } = await measure(run, 'relay-latency', plan);
     printTable('Relay latency (ms), send → receive', tableRows(steps));
     const r = ratios(steps);
     printTable('Ours as a multiple of the references (higher = slower)', r);
@@ -204,7 +212,7 @@ export function relayLatency(run: RunOptions): Promise<string> {
         messageMix: '1 offer (2.6 KB) : 1 answer (1.9 KB) : 8 candidates (~150 B)',
         sloP99Ms: SLO_P99_MS,
       },
-      results: { steps, ratios: r, chart: svg, failures },
+      results: { steps, ratios: r, chart: svg, failures, serviceProblems: problemsSeen },
       ...(run.profile ? { profiles } : {}),
     };
   });
@@ -222,7 +230,7 @@ export function relayThroughput(run: RunOptions): Promise<string> {
         stopOnFailure: true,
       };
   return recordScenario(run, 'throughput', async () => {
-    const { steps, profiles, failures } = await measure(run, 'throughput', plan);
+    const { steps, profiles, failures, problemsSeen } = await measure(run, 'throughput', plan);
     printTable('Throughput ladder', tableRows(steps));
     const best = TARGETS.map((t) => {
       const ok = steps.filter((s) => s.target === t && passes(s)).map((s) => s.offered);
@@ -239,7 +247,7 @@ export function relayThroughput(run: RunOptions): Promise<string> {
     const svg = chart(run, 'throughput', steps);
     return {
       parameters: { ...plan, sloP99Ms: SLO_P99_MS },
-      results: { steps, best, chart: svg, failures },
+      results: { steps, best, chart: svg, failures, serviceProblems: problemsSeen },
       ...(run.profile ? { profiles } : {}),
     };
   });
