@@ -1,12 +1,19 @@
 /**
  * What happens to one client frame: size cap, parse, per-connection rate limit, edge-local
  * answers (ping, pong, refresh_token), room and grant checks, the shared per-identity limit, then
- * log-then-ack. A connection's frames are handled strictly in order; only the write to Kafka runs
- * in the background (the command log keeps its order), so a busy client is not throttled to one
- * broker round trip per message.
+ * log-then-ack. A connection's frames are handled strictly in order; the shared limit is asked
+ * as each frame arrives and the write to Kafka runs in the background (the command log keeps its
+ * order), so a busy client is throttled neither to one Redis nor to one broker round trip per
+ * message.
  */
 import { ATTR, SPAN, SignalError, SpanKind, withSpan, type Logger } from '@sig/runtime';
-import { parseClientMessage, type ClientMessage, type ClientMessageOf, type ErrorCode } from '@sig/schemas';
+import {
+  parseClientMessage,
+  type ClientMessage,
+  type ClientMessageOf,
+  type ErrorCode,
+  type ParseResult,
+} from '@sig/schemas';
 import { isEdgeLocal, toCommandBody, type LoggedMessage } from '../domain/commands.js';
 import { checkMessage, roomGranted, type TokenClaims } from '../domain/grants.js';
 import { invalidFrame, strike } from '../domain/liveness.js';
@@ -74,10 +81,14 @@ export class FrameHandler {
       conn.sendError(undefined, 'overloaded', 'too many messages waiting; slow down');
       return;
     }
-    const text = Buffer.from(data).toString('utf8');
+    const parsed = parseClientMessage(Buffer.from(data).toString('utf8'), settings.maxMessageBytes);
+    // The shared per-identity limit (a Redis round trip) is asked at arrival, not when the frame's
+    // turn comes: frames are handled in order, and asking in turn would cap a connection at one
+    // message per Redis round trip. Only messages that go to Kafka are counted, as before.
+    const shared = parsed.ok && !isEdgeLocal(parsed.message) ? this.#d.limiter.take(conn.identity) : null;
     conn.enqueue(async () => {
       try {
-        await this.#handle(conn, text);
+        await this.#handle(conn, parsed, shared);
       } catch (err) {
         this.#d.logger.error({ err, connectionId: conn.id }, 'frame handling failed');
         conn.sendError(undefined, 'internal', 'unexpected server error');
@@ -85,10 +96,9 @@ export class FrameHandler {
     });
   }
 
-  async #handle(conn: Connection, text: string): Promise<void> {
+  async #handle(conn: Connection, parsed: ParseResult, shared: Promise<SharedTake> | null): Promise<void> {
     if (!conn.isOpen) return;
     const { settings, metrics } = this.#d;
-    const parsed = parseClientMessage(text, settings.maxMessageBytes);
     if (!parsed.ok) {
       metrics.messagesIn.inc({ type: 'invalid' });
       this.#invalid(conn, parsed.id, parsed.code, parsed.message);
@@ -109,9 +119,9 @@ export class FrameHandler {
     if (this.#refuse(conn, msg)) return;
     const body = toCommandBody(msg);
 
-    const shared = await this.#d.limiter.take(conn.identity);
+    const identityLimit = await (shared ?? this.#d.limiter.take(conn.identity));
     if (!conn.isOpen) return;
-    if (!shared.allowed) return this.#rateLimited(conn, msg.id, shared.retryAfterMs, 'identity');
+    if (!identityLimit.allowed) return this.#rateLimited(conn, msg.id, identityLimit.retryAfterMs, 'identity');
     // A delivery may have changed the room state while the shared limiter answered.
     if (this.#refuse(conn, msg)) return;
 
