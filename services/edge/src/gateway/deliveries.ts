@@ -5,7 +5,7 @@
  * forever and never silently lost.
  */
 import { ATTR, SPAN, extractTraceContext, msToSeconds, withSpan, type Logger } from '@sig/runtime';
-import { SchemaDecodeError, type AvroCodec, type RoomEvent } from '@sig/schemas';
+import { SchemaDecodeError, type AvroCodec, type RoomEvent, type ServerMessage } from '@sig/schemas';
 import { applyGrants } from '../domain/grants.js';
 import { renderDelivery, type JoinExtras, type RenderOutcome } from '../domain/render.js';
 import type { DeliveryRecord } from '../adapters/delivery-consumer.js';
@@ -98,7 +98,9 @@ export class DeliveryRouter {
       },
     );
     const now = this.#now();
-    for (const message of outcome.messages) {
+    // A long resume arrives in several RESUME records; `resumed` (in the last) counts them all.
+    const messages = kind === 'RESUME' ? outcome.messages.map((m) => this.#countReplayed(conn, m)) : outcome.messages;
+    for (const message of messages) {
       if (!conn.send(message)) return;
       const at = 'seq' in message && message.seq !== undefined ? decidedAt.get(message.seq) : undefined;
       if (at !== undefined) this.#d.metrics.relayLatency.observe({ type: message.type }, msToSeconds(now - at));
@@ -107,6 +109,16 @@ export class DeliveryRouter {
     if (outcome.grants !== undefined) conn.video = applyGrants(conn.video, outcome.grants);
     if (outcome.leftRoom) conn.room = null;
     if (outcome.close !== undefined) conn.close(outcome.close);
+  }
+
+  #countReplayed(conn: Connection, message: ServerMessage): ServerMessage {
+    if (message.type !== 'resumed') {
+      if ('seq' in message && message.seq !== undefined) conn.replayedBefore++;
+      return message;
+    }
+    const replayed = conn.replayedBefore;
+    conn.replayedBefore = 0;
+    return { ...message, replayed };
   }
 
   #undecodable(record: DeliveryRecord, error: unknown): void {

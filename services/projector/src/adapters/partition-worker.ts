@@ -3,6 +3,7 @@ import { createProducer, readPartitionsToEnd, type Logger } from '@sig/runtime';
 import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
 import { checkpointKey, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
+import { chunkByBytes, PRODUCE_CHUNK_BYTES } from './chunk.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -190,12 +191,20 @@ export class PartitionWorker {
 
     const txn = await producer.transaction();
     try {
-      if (topicMessages.length > 0) {
-        const metadata = await txn.sendBatch({ topicMessages, acks: -1 });
-        const roomEventsTopic = topicName('roomEvents', this.ctx.topicPrefix);
+      // Several produce requests when the batch is large (see chunk.ts), in order, same transaction.
+      const roomEventsTopic = topicName('roomEvents', this.ctx.topicPrefix);
+      const flat = topicMessages.flatMap((t) => t.messages.map((message) => ({ topic: t.topic, message })));
+      for (const chunk of chunkByBytes(flat, (m) => m.message.value.length, PRODUCE_CHUNK_BYTES)) {
+        const byTopic = new Map<string, (typeof chunk)[number]['message'][]>();
+        for (const { topic, message } of chunk) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+        const metadata = await txn.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          acks: -1,
+        });
         const written = metadata.find((m) => m.topicName === roomEventsTopic && m.partition === this.partition);
-        if (written?.baseOffset !== undefined && out.roomEvents.length > 0) {
-          projection.lastEventOffset = BigInt(written.baseOffset) + BigInt(out.roomEvents.length - 1);
+        const events = byTopic.get(roomEventsTopic)?.length ?? 0;
+        if (written?.baseOffset !== undefined && events > 0) {
+          projection.lastEventOffset = BigInt(written.baseOffset) + BigInt(events - 1);
         }
       }
       await this.maybeSnapshot(txn, projection, now);
