@@ -27,6 +27,8 @@ export interface SentMessage {
   readonly recipients: readonly string[];
   /** Position in the sender's sequence of messages. */
   readonly n: number;
+  /** When it was sent (the caller's clock; only `outstanding(sentBefore)` reads it). */
+  readonly at: number;
   status: SendStatus;
   /** The room refused it after the ack (error with seq): its code and seq. */
   rejected?: { readonly code: string; readonly seq: number };
@@ -111,12 +113,12 @@ export class Ledger {
     members.add(identity);
   }
 
-  /** A data message is about to be sent; returns its record. `to` = directed recipients. */
-  send(room: string, sender: string, n: number, to?: readonly string[]): SentMessage {
+  /** A data message is about to be sent at `at`; returns its record. `to` = directed recipients. */
+  send(room: string, sender: string, n: number, to?: readonly string[], at = 0): SentMessage {
     const payloadId = `${sender}.${n}`;
     if (this.#sent.has(payloadId)) throw new Error(`payload id ${payloadId} sent twice`);
     const recipients = to ?? [...(this.#members.get(room) ?? [])].filter((m) => m !== sender);
-    const message: SentMessage = { payloadId, room, sender, recipients, n, status: 'pending' };
+    const message: SentMessage = { payloadId, room, sender, recipients, n, at, status: 'pending' };
     this.#sent.set(payloadId, message);
     return message;
   }
@@ -153,11 +155,15 @@ export class Ledger {
     }
   }
 
-  /** Acked messages not yet delivered to all their recipients (pairs); 0 once the system settled. */
-  outstanding(): number {
+  /**
+   * Acked messages sent before `sentBefore` not yet delivered to all their recipients (pairs):
+   * 0 for every message once the system settled; 0 for those older than a second while it delivers
+   * normally under load.
+   */
+  outstanding(sentBefore = Number.POSITIVE_INFINITY): number {
     let missing = 0;
     for (const m of this.#sent.values()) {
-      if (m.status !== 'acked' || m.rejected !== undefined) continue;
+      if (m.status !== 'acked' || m.rejected !== undefined || m.at >= sentBefore) continue;
       const got = this.#deliveries.get(m.payloadId);
       for (const r of m.recipients) if ((got?.get(r) ?? 0) === 0) missing++;
     }

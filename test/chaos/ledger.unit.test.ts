@@ -100,9 +100,10 @@ describe('chaos ledger', () => {
 
   it('directed messages: only the listed recipients are owed them; anyone else receiving one is misrouted', () => {
     const ledger = roomOfThree(0);
-    ledger.send(ROOM, 'alice', 1, ['bob']);
+    ledger.send(ROOM, 'alice', 1, ['bob'], 1000);
     ledger.ack('alice.1');
     expect(ledger.outstanding()).toBe(1);
+    expect(ledger.outstanding(1000), 'sent at 1000: not older than 1000').toBe(0);
     ledger.receive('bob', ROOM, data(11, 'alice.1'));
     ledger.receive('carol', ROOM, data(11, 'alice.1'));
     expect(ledger.check()).toEqual([
