@@ -30,7 +30,7 @@ const clientsOn = (run: ChaosRun, edge: EdgeProcess): ChaosClient[] =>
 
 async function projectorKill(run: ChaosRun): Promise<FaultOutcome> {
   const victim = run.stack.projectors[0]!;
-  const t0 = Date.now();
+  const t0 = run.injected();
   await run.stack.killProjector(victim);
   const recoveryMs = await run.recovered(t0, 'a projector SIGKILL');
   // A supervisor restarts it: partitions move back (a second rebalance under load).
@@ -41,7 +41,7 @@ async function projectorKill(run: ChaosRun): Promise<FaultOutcome> {
 async function edgeKill(run: ChaosRun): Promise<FaultOutcome> {
   const victim = [...run.stack.edges].sort((a, b) => clientsOn(run, b).length - clientsOn(run, a).length)[0]!;
   const moved = clientsOn(run, victim);
-  const t0 = Date.now();
+  const t0 = run.injected();
   await run.stack.killEdge(victim);
   const recoveryMs = await run.recovered(t0, 'an edge SIGKILL');
   const failures = moved
@@ -64,7 +64,7 @@ async function sfuKill(run: ChaosRun): Promise<FaultOutcome> {
     throw new Error(`no SFU worker holds the publishers' connections: ${JSON.stringify(counts)}`);
   const resets = pubs.map((p) => p.resets);
   const answers = pubs.map((p) => p.answers);
-  const t0 = Date.now();
+  const t0 = run.injected();
   await run.stack.killSfu(owner);
   await waitFor(() => pubs.every((p, i) => p.resets > resets[i]!), {
     timeoutMs: 30_000,
@@ -89,7 +89,7 @@ async function sfuKill(run: ChaosRun): Promise<FaultOutcome> {
 }
 
 async function brokerRestart(run: ChaosRun): Promise<FaultOutcome> {
-  const t0 = Date.now();
+  const t0 = run.injected();
   await run.stack.broker.stop();
   const downAt = Date.now();
   await run.stack.broker.start();
@@ -99,7 +99,7 @@ async function brokerRestart(run: ChaosRun): Promise<FaultOutcome> {
 }
 
 async function redisOutage(run: ChaosRun): Promise<FaultOutcome> {
-  const t0 = Date.now();
+  const t0 = run.injected();
   await run.stack.redis.stop();
   // The outage lasts this long under load (its length, not a synchronisation).
   await new Promise((resolve) => setTimeout(resolve, run.o.redisOutageMs));
@@ -122,7 +122,7 @@ async function slowConsumer(run: ChaosRun): Promise<FaultOutcome> {
   const series = 'signal_connections_closed_total{close_code="4004"}';
   const closedBefore = await edgeCounter(edge, series);
   const mateCloses = mates.map((m) => m.closes.length);
-  const t0 = Date.now();
+  const t0 = run.injected();
   run.setStalled(victim, true);
   victim.stall();
   const flood = setInterval(() => {

@@ -105,6 +105,8 @@ export class Ledger {
   readonly #received = new Map<string, Map<string, Received[]>>();
   /** payloadId → recipient → times received (kept incrementally for `outstanding`). */
   readonly #deliveries = new Map<string, Map<string, number>>();
+  /** payloadId → recipient → when it first arrived. */
+  readonly #firstAt = new Map<string, Map<string, number>>();
 
   /** `identity` is in `room` (joined); later messages to the room include it. */
   join(room: string, identity: string): void {
@@ -141,8 +143,8 @@ export class Ledger {
     if (m !== undefined) m.rejected = { code, seq };
   }
 
-  /** `recipient` received a room message with a seq in `room`. */
-  receive(recipient: string, room: string, message: Received): void {
+  /** `recipient` received a room message with a seq in `room`, at `at` (the caller's clock). */
+  receive(recipient: string, room: string, message: Received, at = 0): void {
     let rooms = this.#received.get(recipient);
     if (rooms === undefined) this.#received.set(recipient, (rooms = new Map<string, Received[]>()));
     let list = rooms.get(room);
@@ -152,6 +154,9 @@ export class Ledger {
       let byRecipient = this.#deliveries.get(message.payloadId);
       if (byRecipient === undefined) this.#deliveries.set(message.payloadId, (byRecipient = new Map<string, number>()));
       byRecipient.set(recipient, (byRecipient.get(recipient) ?? 0) + 1);
+      let first = this.#firstAt.get(message.payloadId);
+      if (first === undefined) this.#firstAt.set(message.payloadId, (first = new Map<string, number>()));
+      if (!first.has(recipient)) first.set(recipient, at);
     }
   }
 
@@ -168,6 +173,23 @@ export class Ledger {
       for (const r of m.recipients) if ((got?.get(r) ?? 0) === 0) missing++;
     }
     return missing;
+  }
+
+  /**
+   * The longest wait of an acked message sent in [`from`, `to`] for a recipient, counted from
+   * `since` at the earliest (the fault: what was sent before it waited through no fault of its
+   * own until then). Undelivered pairs are `lost`, not delays; undefined when nothing matched.
+   */
+  worstDelay(from: number, to: number, since = from): number | undefined {
+    let worst: number | undefined;
+    for (const m of this.#sent.values()) {
+      if (m.status !== 'acked' || m.at < from || m.at > to) continue;
+      for (const at of this.#firstAt.get(m.payloadId)?.values() ?? []) {
+        const delay = at - Math.max(m.at, since);
+        if (worst === undefined || delay > worst) worst = delay;
+      }
+    }
+    return worst;
   }
 
   /** Every broken guarantee, in a stable order. */

@@ -122,6 +122,22 @@ describe('chaos ledger', () => {
     expect(ledger.outstanding()).toBe(0);
   });
 
+  it('worst delay: the longest wait of an acked message for a recipient, counted from the fault at the earliest', () => {
+    const ledger = roomOfThree(0);
+    ledger.send(ROOM, 'alice', 1, undefined, 1000);
+    ledger.send(ROOM, 'alice', 2, undefined, 5000);
+    ledger.send(ROOM, 'alice', 3, undefined, 9000); // never acked: not a delay
+    for (const n of [1, 2]) ledger.ack(`alice.${n}`);
+    ledger.receive('bob', ROOM, data(11, 'alice.1'), 1100);
+    ledger.receive('carol', ROOM, data(11, 'alice.1'), 8000); // waited through the fault at 2000
+    ledger.receive('bob', ROOM, data(12, 'alice.2'), 5050);
+    ledger.receive('bob', ROOM, data(13, 'alice.3'), 9999);
+    expect(ledger.worstDelay(0, 10_000)).toBe(7000);
+    expect(ledger.worstDelay(0, 10_000, 2000)).toBe(6000);
+    expect(ledger.worstDelay(4000, 10_000)).toBe(50);
+    expect(ledger.worstDelay(6000, 10_000)).toBeUndefined();
+  });
+
   it('payload ids are the part before the padding', () => {
     expect(payloadIdOf('alice.7|xxxx')).toBe('alice.7');
     expect(payloadIdOf('alice.7')).toBe('alice.7');

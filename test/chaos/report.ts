@@ -18,6 +18,12 @@ export interface FaultResult {
   readonly resumeP99Ms: number | undefined;
   /** Fault injected → every client joined and every acked message older than 1 s delivered. */
   readonly recoveryMs: number | undefined;
+  /**
+   * The longest an acked message sent from 1 s before the fault to the end of the load waited
+   * for one of its recipients, counted from the fault at the earliest: how long the fault stalled
+   * traffic as the clients felt it.
+   */
+  readonly worstDelayMs: number | undefined;
   /** The exact failure messages (violations, resume_failed, non-resumable closes). */
   readonly failures: readonly string[];
   /** What the fault observed (close codes, which process was killed…). */
@@ -48,6 +54,7 @@ export function formatTable(results: readonly FaultResult[]): string {
     'resume p50',
     'resume p99',
     'recovery',
+    'worst delay',
   ];
   const rows = results.map((r) => [
     r.fault,
@@ -61,6 +68,7 @@ export function formatTable(results: readonly FaultResult[]): string {
     ms(r.resumeP50Ms),
     ms(r.resumeP99Ms),
     ms(r.recoveryMs),
+    ms(r.worstDelayMs),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]): string =>

@@ -13,6 +13,7 @@ const result = (over: Partial<FaultResult>): FaultResult => ({
   resumeP50Ms: 412.4,
   resumeP99Ms: 1300,
   recoveryMs: 2100,
+  worstDelayMs: 2500,
   failures: [],
   notes: [],
   ...over,

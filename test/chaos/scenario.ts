@@ -115,12 +115,22 @@ export class ChaosRun {
    * joined and every acked message older than a second has reached all its recipients.
    */
   async recovered(t0: number, what: string): Promise<number> {
-    await waitFor(() => this.allJoined() && this.ledger.outstanding(Date.now() - 1000) === 0, {
+    // Not before a second has passed: only then are messages stalled by the fault "older than 1 s".
+    const ok = () => Date.now() - t0 >= 1000 && this.allJoined() && this.ledger.outstanding(Date.now() - 1000) === 0;
+    await waitFor(ok, {
       timeoutMs: this.o.settleTimeoutMs,
       intervalMs: 100,
       message: `recovery after ${what}: ${this.#status()}`,
     });
     return Date.now() - t0;
+  }
+
+  /** When the current fault was injected (faults call `injected()`). */
+  #injectedAt = 0;
+
+  /** Marks the injection of the fault; returns the time. */
+  injected(): number {
+    return (this.#injectedAt = Date.now());
   }
 
   /** Runs one fault between two phases of steady load and returns what the ledgers show. */
@@ -140,6 +150,7 @@ export class ChaosRun {
       failures.push(`${fault} did not recover: ${error instanceof Error ? error.message : String(error)}`);
     }
     this.stopLoad();
+    const loadEnd = Date.now();
     try {
       await waitFor(() => this.allJoined() && this.ledger.outstanding() === 0, {
         timeoutMs: this.o.settleTimeoutMs,
@@ -169,6 +180,8 @@ export class ChaosRun {
       resumeP50Ms: percentile(resumeMs, 50),
       resumeP99Ms: percentile(resumeMs, 99),
       recoveryMs: outcome?.recoveryMs,
+      worstDelayMs:
+        outcome === undefined ? undefined : this.ledger.worstDelay(this.#injectedAt - 1000, loadEnd, this.#injectedAt),
       failures: [...(outcome?.failures ?? []), ...failures, ...fresh],
       notes: outcome?.notes ?? [],
     };

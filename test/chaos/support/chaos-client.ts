@@ -149,12 +149,17 @@ export class ChaosClient {
     if (seq === undefined) return;
     if (m.type === 'error' && id !== undefined) ledger.reject(id, String(m['code']), seq);
     const payload = m.type === 'data' && typeof m['payload'] === 'string' ? payloadIdOf(m['payload']) : undefined;
-    ledger.receive(this.identity, this.room, {
-      type: m.type,
-      seq,
-      ...(typeof m['from'] === 'string' ? { from: m['from'] } : {}),
-      ...(payload === undefined ? {} : { payloadId: payload }),
-    });
+    ledger.receive(
+      this.identity,
+      this.room,
+      {
+        type: m.type,
+        seq,
+        ...(typeof m['from'] === 'string' ? { from: m['from'] } : {}),
+        ...(payload === undefined ? {} : { payloadId: payload }),
+      },
+      Date.now(),
+    );
     if (seq > this.lastSeq) this.lastSeq = seq;
     if (m.type === 'joined') {
       this.sessionId = m['sessionId'] as string;
