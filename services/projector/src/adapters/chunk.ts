@@ -9,6 +9,9 @@
 /** Largest sum of event bytes in one RESUME delivery record. */
 export const RESUME_CHUNK_BYTES = 256 * 1024;
 
+/** Largest room snapshot written; a larger one skips the snapshot round (partition-worker.ts). */
+export const SNAPSHOT_MAX_BYTES = 900 * 1024;
+
 /** Largest sum of record value bytes in one produce request of a transaction. */
 export const PRODUCE_CHUNK_BYTES = 512 * 1024;
 

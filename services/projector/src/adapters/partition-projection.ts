@@ -114,6 +114,11 @@ export class PartitionProjection {
     return out;
   }
 
+  /** Marks rooms as changed again (a snapshot round that was not written). */
+  markDirty(rooms: Iterable<string>): void {
+    for (const room of rooms) this.dirty.add(room);
+  }
+
   /** Room events applied since this projection was built (for snapshot cadence and metrics). */
   get applied(): number {
     return this.eventsApplied;

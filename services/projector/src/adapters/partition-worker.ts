@@ -3,7 +3,7 @@ import { createProducer, readPartitionsToEnd, type Logger } from '@sig/runtime';
 import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
 import { checkpointKey, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
-import { chunkByBytes, PRODUCE_CHUNK_BYTES } from './chunk.js';
+import { chunkByBytes, PRODUCE_CHUNK_BYTES, SNAPSHOT_MAX_BYTES } from './chunk.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -237,6 +237,20 @@ export class PartitionWorker {
     if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
     const offset = projection.lastEventOffset;
     const snapshots = projection.takeSnapshots(offset, now);
+    const codec = this.ctx.codecs.snapshot;
+    const records = snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition }));
+    const tooLarge = records.filter((r) => r.value.length > SNAPSHOT_MAX_BYTES);
+    if (tooLarge.length > 0) {
+      // A room snapshot carries the room's resume window; one over the broker's record limit would
+      // fail the transaction forever. Skip this round (the rooms stay dirty, no checkpoint): a
+      // rebuild then replays from the previous checkpoint, slower but exact.
+      projection.markDirty(snapshots.map((s) => s.room));
+      this.ctx.logger.warn(
+        { partition: this.partition, rooms: tooLarge.map((r) => r.key), bytes: tooLarge.map((r) => r.value.length) },
+        'room snapshot over the record limit: snapshot round skipped',
+      );
+      return;
+    }
     const checkpoint: RoomSnapshot = {
       room: '',
       seq: 0,
@@ -246,15 +260,15 @@ export class PartitionWorker {
       state: Buffer.alloc(0),
       window: [],
     };
-    const codec = this.ctx.codecs.snapshot;
+    const topic = topicName('snapshots', this.ctx.topicPrefix);
+    // Several requests when large (see chunk.ts); the checkpoint last, so a reader that sees it
+    // has seen the snapshots it vouches for.
+    for (const chunk of chunkByBytes(records, (r) => r.value.length, PRODUCE_CHUNK_BYTES))
+      await txn.send({ topic, acks: -1, messages: chunk });
     await txn.send({
-      topic: topicName('snapshots', this.ctx.topicPrefix),
+      topic,
       acks: -1,
-      messages: [
-        ...snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition })),
-        // Last, so a reader that sees the checkpoint has seen the snapshots it vouches for.
-        { key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition },
-      ],
+      messages: [{ key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition }],
     });
   }
 
