@@ -109,14 +109,14 @@ async function redisOutage(run: ChaosRun): Promise<FaultOutcome> {
 }
 
 /**
- * A client stops reading; two room-mates send it large directed messages until its edge closes it
+ * A client stops reading; a room-mate sends it large directed messages until its edge closes it
  * for overflowing the send buffer (documented: 4004, resume). It then reads again, sees the close,
  * resumes and must get every message it missed exactly once; its room-mates must not notice.
  */
 async function slowConsumer(run: ChaosRun): Promise<FaultOutcome> {
   const victim = run.clients.at(-1)!;
   const mates = run.clients.filter((c) => c.room === victim.room && c !== victim);
-  const flooders = mates.slice(0, 2);
+  const flooders = mates.slice(0, 1);
   if (flooders.length === 0) throw new Error(`slow-consumer needs room-mates in ${victim.room}`);
   const edge = run.stack.edges.find((e) => e.url() === victim.edgeUrl)!;
   const series = 'signal_connections_closed_total{close_code="4004"}';
@@ -144,7 +144,9 @@ async function slowConsumer(run: ChaosRun): Promise<FaultOutcome> {
   const recoveryMs = await run.recovered(t0, 'the slow consumer');
   const seen = victim.closes.slice(closesBefore).map((c) => c.code);
   const failures: string[] = [];
-  if (seen[0] !== 4004) failures.push(`the stalled client saw close ${seen.join(',') || 'none'}, not 4004`);
+  // The edge closes with 4004, but its close frame queues behind the full buffer and the socket is
+  // shut: the client usually observes 1006. Both are resumable (docs/operations-faults.md).
+  if (seen[0] !== 4004 && seen[0] !== 1006) failures.push(`the stalled client saw close ${seen.join(',') || 'none'}`);
   mates.forEach((m, i) => {
     if (m.closes.length > mateCloses[i]!) failures.push(`room-mate ${m.identity} lost its connection`);
   });
