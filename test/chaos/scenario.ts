@@ -74,7 +74,7 @@ export class ChaosRun {
       this.clients.push(client);
     }
     // Room-mates on different edges: a dead edge then takes part of each room, not whole rooms.
-    const edgeOf = (i: number) => urls[(i + Math.floor(i / this.o.rooms)) % urls.length]!;
+    const edgeOf = (i: number) => urls[((i % this.o.rooms) + Math.floor(i / this.o.rooms)) % urls.length]!;
     for (let i = 0; i < this.clients.length; i += 10) {
       await Promise.all(this.clients.slice(i, i + 10).map((c, j) => c.start(edgeOf(i + j))));
     }
