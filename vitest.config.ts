@@ -40,6 +40,21 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      // `npm run chaos` (test/chaos/run.mjs): the fault suite at full size, on its own private
+      // broker and Redis, hence no global infrastructure. Absent from plain `vitest run`.
+      ...(process.env['CHAOS_SUITE'] === '1'
+        ? [
+            {
+              test: {
+                name: 'chaos',
+                include: ['test/chaos/**/*.chaos.test.ts'],
+                exclude,
+                pool: 'forks' as const,
+                execArgv,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

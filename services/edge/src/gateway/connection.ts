@@ -52,6 +52,8 @@ export class Connection {
   room: string | null = null;
   /** Its session in the room, once the room accepted the join. */
   sessionId: string | null = null;
+  /** Missed events already sent by earlier records of a resume split over several (see deliveries.ts). */
+  replayedBefore = 0;
   lastInboundAt: number;
   invalidFrames = 0;
   strikes: Strikes = NO_STRIKES;

@@ -5,7 +5,7 @@
  * forever and never silently lost.
  */
 import { ATTR, SPAN, msToSeconds, withSpan, type Logger } from '@sig/runtime';
-import { SchemaDecodeError, type AvroCodec, type RoomEvent } from '@sig/schemas';
+import { SchemaDecodeError, type AvroCodec, type RoomEvent, type ServerMessage } from '@sig/schemas';
 import { applyGrants } from '../domain/grants.js';
 import { renderDelivery, type JoinExtras, type RenderOutcome } from '../domain/render.js';
 import type { DeliveryRecord } from '../adapters/delivery-consumer.js';
@@ -93,7 +93,9 @@ export class DeliveryRouter {
       },
     );
     const now = this.#now();
-    for (const message of outcome.messages) {
+    // A long resume arrives in several RESUME records; `resumed` (in the last) counts them all.
+    const messages = kind === 'RESUME' ? outcome.messages.map((m) => this.#countReplayed(conn, m)) : outcome.messages;
+    for (const message of messages) {
       const seq = 'seq' in message ? message.seq : undefined;
       const attributes = {
         [ATTR.signalConnection]: conn.id,
@@ -112,6 +114,16 @@ export class DeliveryRouter {
     if (outcome.grants !== undefined) conn.video = applyGrants(conn.video, outcome.grants);
     if (outcome.leftRoom) conn.room = null;
     if (outcome.close !== undefined) conn.close(outcome.close);
+  }
+
+  #countReplayed(conn: Connection, message: ServerMessage): ServerMessage {
+    if (message.type !== 'resumed') {
+      if ('seq' in message && message.seq !== undefined) conn.replayedBefore++;
+      return message;
+    }
+    const replayed = conn.replayedBefore;
+    conn.replayedBefore = 0;
+    return { ...message, replayed };
   }
 
   #undecodable(record: DeliveryRecord, error: unknown): void {

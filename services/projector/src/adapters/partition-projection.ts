@@ -13,6 +13,7 @@ import {
   type RoomStateJson,
 } from '../domain/index.js';
 import { ResumeWindow } from './resume-window.js';
+import { chunkByBytes, RESUME_CHUNK_BYTES } from './chunk.js';
 
 /** Records one command batch produces, ready to be written in one transaction. */
 export interface BatchOutput {
@@ -125,6 +126,11 @@ export class PartitionProjection {
     return decision;
   }
 
+  /** Marks rooms as changed again (a snapshot round that was not written). */
+  markDirty(rooms: Iterable<string>): void {
+    for (const room of rooms) this.dirty.add(room);
+  }
+
   /** Room events applied since this projection was built (for snapshot cadence and metrics). */
   get applied(): number {
     return this.eventsApplied;
@@ -170,7 +176,9 @@ export class PartitionProjection {
       const { sessionId, lastSeq, connection } = event.body;
       // Everything the session missed, in order, then the resume confirmation itself.
       const missed = (this.window(event.room).missedBy(sessionId, lastSeq) ?? []).filter((b) => b !== bytes);
-      this.pushDelivery(out, connection, event.room, 'RESUME', [...missed, bytes]);
+      // Several records when it is large (see chunk.ts); the edge adds up `replayed` across them.
+      for (const events of chunkByBytes([...missed, bytes], (b) => b.length, RESUME_CHUNK_BYTES))
+        this.pushDelivery(out, connection, event.room, 'RESUME', events);
       return;
     }
     const byEdge = new Map<string, { connection: ConnectionRef; ids: string[] }>();

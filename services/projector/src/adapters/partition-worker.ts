@@ -22,6 +22,7 @@ import {
   type BatchOutput,
   type ProjectionCodecs,
 } from './partition-projection.js';
+import { chunkByBytes, PRODUCE_CHUNK_BYTES, SNAPSHOT_MAX_BYTES } from './chunk.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -250,13 +251,25 @@ export class PartitionWorker {
 
     const started = performance.now();
     const txn = await producer.transaction();
-    let metadata: WrittenPartition[] = [];
+    const written: { spans: SendSpan[]; metadata: WrittenPartition[] }[] = [];
     try {
-      if (topicMessages.length > 0) {
-        metadata = await txn.sendBatch({ topicMessages, acks: -1 });
-        const written = metadata.find((m) => m.topicName === topics.roomEvents && m.partition === this.partition);
-        if (written?.baseOffset !== undefined && out.roomEvents.length > 0) {
-          projection.lastEventOffset = BigInt(written.baseOffset) + BigInt(out.roomEvents.length - 1);
+      // Several produce requests when the batch is large (see chunk.ts), in order, same transaction.
+      // `flat[i]` is the record of `sent[i]` (both list room events, deliveries, media, dead letters).
+      const flat = topicMessages.flatMap((t) => t.messages.map((message) => ({ topic: t.topic, message })));
+      let at = 0;
+      for (const chunk of chunkByBytes(flat, (m) => m.message.value.length, PRODUCE_CHUNK_BYTES)) {
+        const byTopic = new Map<string, (typeof chunk)[number]['message'][]>();
+        for (const { topic, message } of chunk) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+        const metadata = await txn.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          acks: -1,
+        });
+        written.push({ spans: sent.slice(at, at + chunk.length), metadata });
+        at += chunk.length;
+        const events = metadata.find((m) => m.topicName === topics.roomEvents && m.partition === this.partition);
+        const count = byTopic.get(topics.roomEvents)?.length ?? 0;
+        if (events?.baseOffset !== undefined && count > 0) {
+          projection.lastEventOffset = BigInt(events.baseOffset) + BigInt(count - 1);
         }
       }
       await this.maybeSnapshot(txn, projection, now);
@@ -279,7 +292,7 @@ export class PartitionWorker {
       throw err;
     }
     // Records become visible (read_committed) at the commit: that is their produce latency.
-    settleSendSpans(sent, metadata);
+    for (const w of written) settleSendSpans(w.spans, w.metadata);
     const seconds = (performance.now() - started) / 1000;
     for (const t of topicMessages) this.ctx.metrics?.produceLatency.observe({ topic: t.topic }, seconds);
     this.ctx.metrics?.transactions.inc({ outcome: 'committed' });
@@ -348,6 +361,20 @@ export class PartitionWorker {
     if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
     const offset = projection.lastEventOffset;
     const snapshots = projection.takeSnapshots(offset, now);
+    const codec = this.ctx.codecs.snapshot;
+    const records = snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition }));
+    const tooLarge = records.filter((r) => r.value.length > SNAPSHOT_MAX_BYTES);
+    if (tooLarge.length > 0) {
+      // A room snapshot carries the room's resume window; one over the broker's record limit would
+      // fail the transaction forever. Skip this round (the rooms stay dirty, no checkpoint): a
+      // rebuild then replays from the previous checkpoint, slower but exact.
+      projection.markDirty(snapshots.map((s) => s.room));
+      this.ctx.logger.warn(
+        { partition: this.partition, rooms: tooLarge.map((r) => r.key), bytes: tooLarge.map((r) => r.value.length) },
+        'room snapshot over the record limit: snapshot round skipped',
+      );
+      return;
+    }
     const checkpoint: RoomSnapshot = {
       room: '',
       seq: 0,
@@ -357,15 +384,15 @@ export class PartitionWorker {
       state: Buffer.alloc(0),
       window: [],
     };
-    const codec = this.ctx.codecs.snapshot;
+    const topic = topicName('snapshots', this.ctx.topicPrefix);
+    // Several requests when large (see chunk.ts); the checkpoint last, so a reader that sees it
+    // has seen the snapshots it vouches for.
+    for (const chunk of chunkByBytes(records, (r) => r.value.length, PRODUCE_CHUNK_BYTES))
+      await txn.send({ topic, acks: -1, messages: chunk });
     await txn.send({
-      topic: topicName('snapshots', this.ctx.topicPrefix),
+      topic,
       acks: -1,
-      messages: [
-        ...snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition })),
-        // Last, so a reader that sees the checkpoint has seen the snapshots it vouches for.
-        { key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition },
-      ],
+      messages: [{ key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition }],
     });
   }
 

@@ -1,0 +1,57 @@
+/**
+ * The fault suite, short version (inside `npm test`): 24 clients in 8 rooms on a private broker
+ * and Redis, the faults one after the other, each checked against the ledger. `npm run chaos`
+ * runs the same scenario bigger and longer (test/chaos/run.mjs).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FaultName } from './faults.js';
+import { formatTable, type FaultResult } from './report.js';
+import { ChaosRun } from './scenario.js';
+import { ChaosStack } from './support/stack.js';
+
+// The faults the system survives today. broker-restart and slow-consumer still wedge a projector
+// partition (docs/operations-faults.md, open findings): `npm run chaos` runs all six and shows it.
+// CHAOS_FAULTS=edge-kill,slow-consumer runs only those (while working on one fault).
+const SHORT: readonly FaultName[] = ['projector-kill', 'edge-kill', 'sfu-kill', 'redis-outage'];
+const faults = process.env['CHAOS_FAULTS'] ? (process.env['CHAOS_FAULTS'].split(',') as FaultName[]) : [...SHORT];
+
+describe('fault suite (short): nothing acked is lost or duplicated, whatever breaks', () => {
+  let stack: ChaosStack | undefined;
+  let run: ChaosRun | undefined;
+  const results: FaultResult[] = [];
+
+  beforeAll(async () => {
+    stack = await ChaosStack.start({ edges: 3, sendBufferMaxBytes: 256 * 1024 });
+    run = new ChaosRun(stack, {
+      clients: 24,
+      rooms: 8,
+      phaseMs: 2000,
+      rate: 2,
+      faults,
+      redisOutageMs: 3000,
+      settleTimeoutMs: 45_000,
+      log: (line) => console.info(line),
+    });
+    await run.connectAll();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (results.length > 0) console.info(`fault suite (short):\n${formatTable(results)}`);
+    await run?.close();
+    await stack?.dispose();
+  }, 60_000);
+
+  it.each(faults)(
+    '%s',
+    async (fault) => {
+      const result = await run!.run(fault);
+      results.push(result);
+      expect(result.failures, formatTable([result])).toEqual([]);
+      expect(result.lost).toBe(0);
+      expect(result.duplicated).toBe(0);
+      expect(result.otherViolations).toBe(0);
+      expect(result.acked).toBeGreaterThan(0);
+    },
+    180_000,
+  );
+});
