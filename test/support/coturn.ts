@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
+import { killOnExit } from './children.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
 
@@ -105,7 +106,7 @@ export async function startCoturn(options: { secret?: string } = {}): Promise<Co
     `--pidfile=${join(dir, 'turnserver.pid')}`,
     `--userdb=${join(dir, 'turndb')}`,
   ];
-  const child: ChildProcess = spawn(TURNSERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = killOnExit(spawn(TURNSERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   const output: string[] = [];
   child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
+import { killOnExit } from './children.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -39,14 +40,12 @@ export class ServiceProcess {
     opts: { readyTimeoutMs?: number } = {},
   ): Promise<ServiceProcess> {
     const adminPort = env['ADMIN_PORT'] ? Number(env['ADMIN_PORT']) : await freePort();
-    const child = spawn(
-      process.execPath,
-      ['--disable-warning=TimeoutNegativeWarning', `services/${name}/dist/main.js`],
-      {
+    const child = killOnExit(
+      spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', `services/${name}/dist/main.js`], {
         cwd: ROOT,
         env: { ...process.env, LOG_LEVEL: 'warn', ...env, ADMIN_PORT: String(adminPort), ADMIN_HOST: '127.0.0.1' },
         stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      }),
     );
     const svc = new ServiceProcess(name, adminPort, child);
     await waitFor(

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../support/wait.js';
+import { killOnExit } from '../../support/children.js';
 
 /**
  * Karapace (Aiven's Confluent-compatible schema registry, Python) in a venv under the download
@@ -102,7 +103,9 @@ export async function startKarapace(brokers: readonly string[], schemasTopic: st
       log_level: 'WARNING',
     }),
   );
-  const child: ChildProcess = spawn(KARAPACE_BIN, [config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const child: ChildProcess = killOnExit(
+    spawn(KARAPACE_BIN, [config], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir }),
+  );
   const output: string[] = [];
   child.stdout?.on('data', (b: Buffer) => output.push(b.toString()));
   child.stderr?.on('data', (b: Buffer) => output.push(b.toString()));

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { freePort } from '../../support/service-process.js';
 import { waitFor } from '../../support/wait.js';
+import { killOnExit } from '../../support/children.js';
 
 /** True when `PING` gets `+PONG` on `port`. */
 function pong(port: number): Promise<boolean> {
@@ -42,10 +43,10 @@ export class PrivateRedis {
   /** Starts (again, on the same port) and waits for PING. */
   async start(): Promise<void> {
     if (this.#child !== undefined) throw new Error('private redis already running');
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
+    const child = killOnExit(
+      spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      }),
     );
     this.#child = child;
     await waitFor(

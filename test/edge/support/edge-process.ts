@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from '../../support/children.js';
 
 const MAIN = fileURLToPath(new URL('../../../services/edge/dist/main.js', import.meta.url));
 
@@ -38,20 +39,22 @@ export const TEST_JWT_SECRET = 'edge-integration-test-secret-0123456789abcdef';
 
 /** Starts an edge with `env` on top of sensible test defaults; resolves once it is ready. */
 export async function startEdge(env: Record<string, string>, readyTimeoutMs = 60_000): Promise<EdgeProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      EDGE_HOST: '127.0.0.1',
-      EDGE_PORT: '0',
-      EDGE_ADMIN_PORT: '0',
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = killOnExit(
+    spawn(process.execPath, [MAIN], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'test',
+        EDGE_HOST: '127.0.0.1',
+        EDGE_PORT: '0',
+        EDGE_ADMIN_PORT: '0',
+        JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const logs: LogLine[] = [];
   let stderr = '';
   let pending = '';

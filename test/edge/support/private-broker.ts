@@ -14,6 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
+import { killOnExit } from '../../support/children.js';
 
 const ASSETS = fileURLToPath(new URL('../../../infra/local/kafka/', import.meta.url));
 const HOST = '127.0.0.1';
@@ -49,7 +50,7 @@ async function freePort(): Promise<number> {
 function run(command: string, args: string[], log: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const fd = openSync(log, 'a');
-    const child = spawn(command, args, { stdio: ['ignore', fd, fd] });
+    const child = killOnExit(spawn(command, args, { stdio: ['ignore', fd, fd] }));
     closeSync(fd);
     child.once('error', reject);
     child.once('exit', (code) =>
@@ -128,10 +129,12 @@ export class PrivateBroker {
   async start(readyTimeoutMs = 90_000): Promise<void> {
     if (this.#process !== undefined) throw new Error('private broker already running');
     const fd = openSync(this.log, 'a');
-    const child = spawn('java', this.#javaArgs('kafka.Kafka', [this.config]), {
-      stdio: ['ignore', fd, fd],
-      detached: true,
-    });
+    const child = killOnExit(
+      spawn('java', this.#javaArgs('kafka.Kafka', [this.config]), {
+        stdio: ['ignore', fd, fd],
+        detached: true,
+      }),
+    );
     closeSync(fd);
     this.#process = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));

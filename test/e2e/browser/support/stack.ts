@@ -10,6 +10,7 @@ import { ServiceProcess } from '../../../support/service-process.js';
 import { waitFor } from '../../../support/wait.js';
 import { killAll, startEdge, TEST_JWT_SECRET, type EdgeProcess } from '../../../edge/support/edge-process.js';
 import { edgeFixture, type EdgeFixture } from '../../../edge/support/fixture.js';
+import { killOnExit } from '../../../support/children.js';
 
 const DEMO_MAIN = fileURLToPath(new URL('../../../../clients/demo/dist/server/main.js', import.meta.url));
 
@@ -33,10 +34,12 @@ export interface DemoProcess {
 
 /** Starts clients/demo's server on a free port; resolves once it logged `demo ready`. */
 export async function startDemo(env: Record<string, string>): Promise<DemoProcess> {
-  const child = spawn(process.execPath, [DEMO_MAIN], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DEMO_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = killOnExit(
+    spawn(process.execPath, [DEMO_MAIN], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DEMO_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const output: string[] = [];
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
