@@ -89,7 +89,8 @@ export const CLOSE_CODES = {
     code: 4004,
     name: 'slow_consumer',
     resume: true,
-    description: 'The client did not read fast enough and its send buffer overflowed; resume to get what it missed.',
+    description:
+      'The client did not read fast enough and its send buffer overflowed; resume to get what it missed. The close frame queues behind the unread data, so a client that is not reading at all sees an abnormal close (1006) instead: resume on that too.',
   },
   draining: {
     code: 4005,

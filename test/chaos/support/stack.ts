@@ -4,6 +4,8 @@
  * SFU workers, all real processes built from services/*. Each fault is a method that breaks one
  * thing and, where a supervisor would, brings a replacement back.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { killAll, startEdge, type EdgeProcess } from '../../edge/support/edge-process.js';
 import { PrivateBroker } from '../../edge/support/private-broker.js';
 import { randomTopicPrefix } from '../../support/ids.js';
@@ -133,11 +135,22 @@ export class ChaosStack {
 
   /** Stops every process it started, then the broker (its data deleted) and Redis. */
   async dispose(): Promise<void> {
+    this.#dumpOutputs();
     await Promise.allSettled([
       killAll(this.edges),
       ...this.projectors.map((p) => p.kill()),
       ...this.sfus.map((s) => s.kill()),
     ]);
     await Promise.allSettled([this.broker.dispose(), this.redis.stop()]);
+  }
+
+  /** With CHAOS_DUMP_DIR set, every service's output is written there (to investigate a failure). */
+  #dumpOutputs(): void {
+    const dir = process.env['CHAOS_DUMP_DIR'];
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    for (const [i, p] of this.projectors.entries()) writeFileSync(join(dir, `projector-${i}.log`), p.output.join(''));
+    for (const [i, s] of this.sfus.entries()) writeFileSync(join(dir, `sfu-${i}.log`), s.output.join(''));
+    for (const e of this.edges) writeFileSync(join(dir, `${e.edgeId}.log`), e.tail(100_000));
   }
 }
