@@ -1,7 +1,18 @@
-import { createConsumer, createProducer, readPartitionsToEnd, recordHeaders, type Logger } from '@sig/runtime';
+import {
+  createConsumer,
+  createProducer,
+  exponentialJitter,
+  readPartitionsToEnd,
+  recordHeaders,
+  retryAsync,
+  type Logger,
+} from '@sig/runtime';
 import { AvroCodec, SchemaDecodeError, topicName, type SchemaSet, type SessionFact } from '@sig/schemas';
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { derive, initialAnalytics, type AnalyticsState } from '../domain/index.js';
+
+/** Start-up retries of retriable broker errors: up to ≈ 60 s. */
+const STARTUP_RETRY = exponentialJitter({ baseMs: 200, maxMs: 2000, maxElapsedMs: 60_000 });
 
 /** Wiring of the analytics worker. */
 export interface AnalyticsWorkerOptions {
@@ -111,7 +122,13 @@ export class AnalyticsWorker {
     let committed: Map<number, bigint>;
     let partitions: number[];
     try {
-      const [offsets] = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.eventsTopic] });
+      // A fresh broker answers group requests with NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS
+      // for a few seconds after it starts (retriable): wait that out instead of failing the start.
+      const [offsets] = await retryAsync(
+        () => admin.fetchOffsets({ groupId: this.groupId, topics: [this.eventsTopic] }),
+        STARTUP_RETRY,
+        { onRetry: ({ error, delayMs }) => this.o.logger.info({ err: error, delayMs }, 'group coordinator not ready') },
+      );
       committed = new Map((offsets?.partitions ?? []).map((p) => [p.partition, BigInt(Math.max(0, Number(p.offset)))]));
       partitions = (await admin.fetchTopicOffsets(this.eventsTopic)).map((o) => o.partition);
     } finally {
