@@ -12,6 +12,8 @@ interface EdgeSeen {
 
 /** Without a successful fetch of the heartbeat topic for this long, it is not being read. */
 export const READ_STALL_MS = 2000;
+/** After a read stall, edges get this long (plus three of their intervals) to be heard again. */
+export const AFTER_STALL_GRACE_MS = 5000;
 
 /**
  * Follows edge heartbeats (every projector instance reads the whole compacted topic) and tells
@@ -21,7 +23,8 @@ export const READ_STALL_MS = 2000;
  * Missing heartbeats only count while the log can be read: during a broker outage nobody can
  * write or read them, and declaring every edge dead afterwards would evict every participant of
  * every room (their edges were fine, Kafka was not). So no verdict is given while fetches fail,
- * and once reading resumes edges get the startup grace again, from that moment.
+ * and once reading resumes an edge is dead only after three of its intervals plus
+ * AFTER_STALL_GRACE_MS without a heartbeat, counted from that moment.
  */
 export class EdgeLiveness {
   private readonly edges = new Map<string, EdgeSeen>();
@@ -76,8 +79,9 @@ export class EdgeLiveness {
     const seen = this.edges.get(edgeId);
     if (!seen) return now - this.startedAt > this.startupGraceMs;
     if (seen.state === 'STOPPED') return true;
-    if (this.readingSince > this.startedAt && now - this.readingSince <= this.startupGraceMs) return false;
-    return now - seen.at > 3 * seen.intervalMs;
+    const silentSince = this.readingSince > this.startedAt ? Math.max(seen.at, this.readingSince) : seen.at;
+    const allowance = 3 * seen.intervalMs + (silentSince === this.readingSince ? AFTER_STALL_GRACE_MS : 0);
+    return now - silentSince > allowance;
   }
 
   /** Applies one heartbeat (public for tests). */
