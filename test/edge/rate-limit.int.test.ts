@@ -57,9 +57,9 @@ describe('rate limits', () => {
     expect(acked.length).toBeGreaterThanOrEqual(6);
     expect(acked.length).toBeLessThanOrEqual(7);
     expect(limited.length).toBe(10 - acked.length);
-    expect(answers(a!, 'a-').some((m) => m.type === 'error') && answers(b!, 'b-').some((m) => m.type === 'error')).toBe(
-      true,
-    );
+    // Which edge's messages are refused depends on whose Redis calls land first (each edge asks
+    // for a frame's token when it arrives): the budget is shared, not split.
+    expect(limited.length).toBeGreaterThanOrEqual(3);
     for (const error of limited) {
       expect(error).toMatchObject({ code: 'rate_limited', retriable: true });
       expect(error['retryAfterMs']).toBeGreaterThan(0);
