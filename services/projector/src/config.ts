@@ -37,7 +37,9 @@ export const projectorConfigSpec = {
     description: 'Commands decided per Kafka transaction',
   }),
   partitionsConcurrently: env.int('PROJECTOR_PARTITION_CONCURRENCY', {
-    default: 4,
+    // kafkajs fetches again only when every batch of the last fetch is processed: with fewer
+    // workers than partitions, the transactions of one fetch run in waves and add up.
+    default: 12,
     min: 1,
     max: 256,
     description: 'Partitions processed in parallel',

@@ -101,11 +101,22 @@ export function pinoLogCreator(logger: Logger): logCreator {
       // kafkajs puts its own timestamp and the message in `log`; pino adds both itself.
       const { message, timestamp: _timestamp, ...fields } = log;
       const entry = { ns: namespace, ...fields };
-      if (level === (KAFKA_LEVEL.ERROR as logLevel)) logger.error(entry, message);
+      if (isRoutineTransactionRetry(message)) logger.debug(entry, message);
+      else if (level === (KAFKA_LEVEL.ERROR as logLevel)) logger.error(entry, message);
       else if (level === (KAFKA_LEVEL.WARN as logLevel)) logger.warn(entry, message);
       else if (level === (KAFKA_LEVEL.INFO as logLevel)) logger.info(entry, message);
       else logger.debug(entry, message);
     };
+}
+
+/**
+ * kafkajs logs every retry of a send at error level. CONCURRENT_TRANSACTIONS right after a commit
+ * is routine (see TRANSACTIONAL_PRODUCER_RETRY): it happens on most transactions and is retried in
+ * milliseconds, so it is debug, not an error an operator should see many times a second. Retries
+ * that run out still fail the transaction, which the projector logs.
+ */
+export function isRoutineTransactionRetry(message: string): boolean {
+  return message.includes('another concurrent operation on the same transaction');
 }
 
 /** Options of `createProducer`. */
@@ -130,6 +141,16 @@ export interface CreateProducerOptions {
  */
 export const DEFAULT_PRODUCER_RETRY: RetryOptions = { initialRetryTime: 100, maxRetryTime: 2000, retries: 6 };
 
+/**
+ * Retries of transactional producers. A transaction begun right after a commit finds the
+ * coordinator still writing the previous one's markers (≈ 5–10 ms on one broker) and gets
+ * CONCURRENT_TRANSACTIONS on AddPartitionsToTxn; kafkajs retries it with the producer's backoff.
+ * With the 100 ms default every transaction waited ≈ 100 ms (measured: 109 ms per transaction
+ * against 13 ms with a 3 ms first retry). The Java client retries this case after 20 ms
+ * (KAFKA-5477). More retries keep the total budget (≈ 11 s) for real failures.
+ */
+export const TRANSACTIONAL_PRODUCER_RETRY: RetryOptions = { initialRetryTime: 3, maxRetryTime: 2000, retries: 14 };
+
 /** An idempotent producer (acks=all), transactional when `transactionalId` is set. */
 export function createProducer(kafka: Kafka, options: CreateProducerOptions = {}): Producer {
   const { Partitioners } = kafkajs();
@@ -142,7 +163,7 @@ export function createProducer(kafka: Kafka, options: CreateProducerOptions = {}
     createPartitioner: Partitioners.DefaultPartitioner,
     // Topics come from the catalogue (schemas/topics.ts); a typo must fail, not create a topic.
     allowAutoTopicCreation: false,
-    retry: options.retry ?? DEFAULT_PRODUCER_RETRY,
+    retry: options.retry ?? (transactional ? TRANSACTIONAL_PRODUCER_RETRY : DEFAULT_PRODUCER_RETRY),
   };
   if (transactional) {
     if (config.maxInFlightRequests !== 1) throw new RangeError('a transactional producer needs maxInFlightRequests 1');

@@ -66,6 +66,10 @@ export function createRedis(url: string, logger: Logger, options: CreateRedisOpt
     connectTimeout: options.connectTimeoutMs ?? 2000,
     commandTimeout: options.commandTimeoutMs ?? 1000,
     retryStrategy: strategy.retryStrategy,
+    // Commands issued in the same tick (one per frame from many connections) go out in one write
+    // and one round trip; without it every frame cost a socket write of its own (≈ 8 % of the
+    // edge's CPU in the relay benchmark's profile).
+    enableAutoPipelining: true,
   };
   if (options.connectionName !== undefined) redisOptions.connectionName = options.connectionName;
   if (options.tls !== undefined) redisOptions.tls = options.tls;

@@ -105,6 +105,34 @@ describe('kafkajs log bridge', () => {
     expect(entries[1]).toMatchObject({ level: 50, ns: 'Consumer', msg: 'crashed' });
   });
 
+  it('logs the routine CONCURRENT_TRANSACTIONS retry after a commit at debug, other send errors at error', () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 's',
+      instance: 'i',
+      level: 'debug',
+      destination: { write: (s: string) => void lines.push(s) },
+    });
+    const log = pinoLogCreator(logger)(kafkajs.logLevel.DEBUG);
+    const routine =
+      'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
+    log({
+      namespace: 'Producer',
+      level: kafkajs.logLevel.ERROR,
+      label: 'ERROR',
+      log: { timestamp: 't', message: routine, retryCount: 0, retryTime: 3 },
+    });
+    log({
+      namespace: 'Producer',
+      level: kafkajs.logLevel.ERROR,
+      label: 'ERROR',
+      log: { timestamp: 't', message: 'Failed to send messages: This server is not the leader for that topic-partition' },
+    });
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries[0]).toMatchObject({ level: 20, retryTime: 3 });
+    expect(entries[1]).toMatchObject({ level: 50 });
+  });
+
   it('matches kafkajs verbosity to the pino level', () => {
     expect(kafkaLogLevel('debug')).toBe(kafkajs.logLevel.DEBUG);
     expect(kafkaLogLevel('info')).toBe(kafkajs.logLevel.INFO);
