@@ -34,7 +34,18 @@ interface Step {
   dropped: number;
   connectPerS: number;
   rssMiB: number;
+  /** (RSS − the edges' idle RSS before any connection) / connections: includes one-off growth. */
   rssPerConnKiB: number;
+  /**
+   * One edge: RSS added per connection since the previous step (or the baseline, for the first):
+   * the cost of one more connection, without the one-off growth of the first few thousand
+   * (JIT code, heap spaces) that the average above spreads over them.
+   */
+  marginalKiBPerConn: number | null;
+  /** V8 heap in use (prom-client's nodejs_heap_size_used_bytes), summed over the edges. */
+  heapUsedMiB: number;
+  /** Heap in use per connection over the baseline's; the rest of the RSS is native (uWS, malloc). */
+  heapPerConnKiB: number;
   idleCpuPct: number;
   firstError: string;
 }
@@ -103,13 +114,29 @@ class EdgeLoad {
   }
 }
 
+/** Heap in use of each edge, KiB (NaN when an edge does not answer). */
+async function heapUsedKiB(loads: EdgeLoad[]): Promise<number> {
+  const used = await Promise.all(
+    loads.map((l) => scrapeGauge(`http://127.0.0.1:${l.edge.adminPort}/metrics`, 'nodejs_heap_size_used_bytes')),
+  );
+  return used.reduce((a, b) => a + b, 0) / 1024;
+}
+
+/** What the edges used before the step: RSS and heap (KiB), and connections held. */
+interface Before {
+  rssKiB: number;
+  heapKiB: number;
+  held: number;
+}
+
 async function measureStep(
   phase: string,
   loads: EdgeLoad[],
   target: number,
-  baselineKiB: number,
+  baseline: Before,
+  previous: Before | null,
   idleMs: number,
-): Promise<Step> {
+): Promise<{ step: Step; after: Before }> {
   for (const l of loads) await l.prepare(target);
   const t0 = Date.now();
   const ramps = await Promise.all(loads.map((l) => l.rampTo(target, 100)));
@@ -128,7 +155,8 @@ async function measureStep(
   );
   const held = counted.every((n) => Number.isFinite(n)) ? counted.reduce((a, b) => a + b, 0) : opened;
   const rss = pids.reduce((s, p) => s + rssKiB(p), 0);
-  return {
+  const heap = await heapUsedKiB(loads);
+  const step: Step = {
     phase,
     edges: loads.length,
     connections: held,
@@ -137,10 +165,15 @@ async function measureStep(
     dropped: loads.reduce((s, l) => s + l.dropped.reduce((a, b) => a + b, 0), 0),
     connectPerS: Math.round(connected / (rampMs / 1000)),
     rssMiB: round(rss / 1024, 1),
-    rssPerConnKiB: round((rss - baselineKiB) / Math.max(1, held), 2),
+    rssPerConnKiB: round((rss - baseline.rssKiB) / Math.max(1, held), 2),
+    marginalKiBPerConn:
+      previous && held > previous.held ? round((rss - previous.rssKiB) / (held - previous.held), 2) : null,
+    heapUsedMiB: round(heap / 1024, 1),
+    heapPerConnKiB: round((heap - baseline.heapKiB) / Math.max(1, held), 2),
     idleCpuPct: round((100 * cpu) / (Date.now() - w0), 1),
     firstError: ramps.find((r) => r.firstError)?.firstError ?? '',
   };
+  return { step, after: { rssKiB: rss, heapKiB: heap, held } };
 }
 
 /** Steps one edge up, then 4 edges together. */
@@ -168,12 +201,15 @@ export function connections(run: RunOptions): Promise<string> {
       const baselines = [rssKiB(first.proc.pid)];
       const one = new EdgeLoad(first, 'e1');
       loads.push(one);
+      const oneBaseline: Before = { rssKiB: baselines[0]!, heapKiB: await heapUsedKiB([one]), held: 0 };
+      let previous = oneBaseline;
       for (const target of params.oneEdgeSteps) {
         console.log(`[bench] connections: one edge → ${target}`);
-        const s = await measureStep('1 edge', [one], target, baselines[0]!, params.idleMs);
+        const { step: s, after } = await measureStep('1 edge', [one], target, oneBaseline, previous, params.idleMs);
+        previous = after;
         steps.push(s);
         console.log(
-          `  ${s.connections} held (${s.failed} failed, ${s.dropped} dropped), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
+          `  ${s.connections} held (${s.failed} failed, ${s.dropped} dropped), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn (${s.marginalKiBPerConn ?? '–'} KiB per added conn, heap ${s.heapPerConnKiB} KiB/conn), idle CPU ${s.idleCpuPct}%`,
         );
         if (s.failed > 0) {
           console.log(`  first failure: ${s.firstError}`);
@@ -191,16 +227,23 @@ export function connections(run: RunOptions): Promise<string> {
         });
         loads.push(...more);
         console.log(`[bench] connections: 4 edges → ${params.fourEdgesPerEdge} each`);
-        const s = await measureStep(
+        // The first edge's part of the baseline is its idle state (it enters with connections).
+        const fourBaseline: Before = {
+          rssKiB: baselines.reduce((a, b) => a + b, 0),
+          heapKiB: oneBaseline.heapKiB + (await heapUsedKiB(more)),
+          held: 0,
+        };
+        const { step: s } = await measureStep(
           '4 edges',
           loads,
           params.fourEdgesPerEdge,
-          baselines.reduce((a, b) => a + b, 0),
+          fourBaseline,
+          null,
           params.idleMs,
         );
         steps.push(s);
         console.log(
-          `  ${s.connections} held (${s.failed} failed, ${s.dropped} dropped), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn, idle CPU ${s.idleCpuPct}%`,
+          `  ${s.connections} held (${s.failed} failed, ${s.dropped} dropped), ${s.connectPerS}/s, RSS ${s.rssMiB} MiB, ${s.rssPerConnKiB} KiB/conn (heap ${s.heapPerConnKiB} KiB/conn), idle CPU ${s.idleCpuPct}%`,
         );
       } catch (err) {
         // The 4-edge phase is the most demanding; a failure there keeps the one-edge results.
@@ -208,6 +251,7 @@ export function connections(run: RunOptions): Promise<string> {
         console.error(`[bench] connections: 4-edge phase failed: ${fourEdgeFailure}`);
       }
       const biggest = steps.filter((x) => x.phase === '1 edge').at(-1);
+      // The average over all connections (not the marginal cost) keeps the estimate conservative.
       const extrapolation = biggest
         ? {
             perEdgeIn8GiB: Math.floor((GIB8_KIB - baselines[0]!) / biggest.rssPerConnKiB),
