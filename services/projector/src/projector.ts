@@ -1,10 +1,11 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { createConsumer, createProducer, isFencedError, Lifecycle, trackConsumerLag, type Logger } from '@sig/runtime';
+import { createConsumer, createProducer, Lifecycle, trackConsumerLag, type Logger } from '@sig/runtime';
 import { AvroCodec, topicName, type SchemaSet } from '@sig/schemas';
 import type { DeciderConfig } from './domain/index.js';
 import { dependsOnEdge } from './domain/index.js';
 import { EdgeLiveness } from './adapters/edge-liveness.js';
-import { PartitionWorker, type WorkerContext } from './adapters/partition-worker.js';
+import { PartitionWorker, type WorkerContext, type WorkerEvents } from './adapters/partition-worker.js';
+import type { BatchOutput } from './adapters/partition-projection.js';
 import { TimerScheduler } from './adapters/timer-scheduler.js';
 
 /** Settings of a projector instance. */
@@ -17,8 +18,11 @@ export interface ProjectorOptions {
   readonly decider: DeciderConfig;
   /** Commands decided per transaction (bounds transaction size and latency under bursts). */
   readonly maxCommandsPerTransaction: number;
-  /** Partitions processed in parallel by this instance. */
+  /** Partitions handed to their workers in parallel by the consumer. */
   readonly partitionsConcurrently: number;
+  /** Consumed commands a partition may hold before its fetching pauses (count and bytes). */
+  readonly maxBacklogCommands?: number;
+  readonly maxBacklogBytes?: number;
   /** Connections on an edge never heard of are considered lost after this. */
   readonly edgeStartupGraceMs: number;
   /** Snapshot a partition's changed rooms every this many events (0 = never). */
@@ -36,10 +40,17 @@ export interface ProjectorStats {
   aborted: number;
 }
 
+/** Why fetching of a partition is paused: its worker rebuilds, or its backlog is full. */
+type PauseReason = 'rebuilding' | 'backlog';
+
 /**
  * The room projector: consumes `signal.commands` in a consumer group, and for every partition it
  * owns decides commands against the rebuilt room states, writing room events, deliveries, media
  * commands and the consumed offsets in one transaction.
+ *
+ * The consumer only hands batches to the partition workers; each worker runs its transactions at
+ * its own pace (see PartitionWorker.offer). kafkajs fetches again only once every batch of a fetch
+ * is handled, so waiting for transactions there made every partition wait for the slowest one.
  */
 export class Projector {
   readonly lifecycle = new Lifecycle('projector');
@@ -51,7 +62,10 @@ export class Projector {
   private liveness: EdgeLiveness | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
   private readonly reportedEdges = new Map<string, number>();
+  private readonly paused = new Map<number, Set<PauseReason>>();
   private readonly ctx: WorkerContext;
+  private readonly workerEvents: WorkerEvents;
+  private readonly commandsTopic: string;
   readonly groupId: string;
 
   constructor(private readonly options: ProjectorOptions) {
@@ -72,8 +86,26 @@ export class Projector {
         snapshot: new AvroCodec(s, 'signal.RoomSnapshot'),
       },
       snapshotEveryEvents: options.snapshotEveryEvents,
+      maxCommandsPerTransaction: options.maxCommandsPerTransaction,
+      maxBacklogCommands: options.maxBacklogCommands ?? 4 * options.maxCommandsPerTransaction,
+      maxBacklogBytes: options.maxBacklogBytes ?? 16 * 1024 * 1024,
       ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
+    };
+    this.commandsTopic = topicName('commands', options.topicPrefix);
+    this.workerEvents = {
+      resumeAt: (partition, offset) => this.resumeAt(partition, offset),
+      rebuilding: (partition) => this.pause(partition, 'rebuilding'),
+      backlog: (partition, full) => (full ? this.pause(partition, 'backlog') : this.unpause(partition, 'backlog')),
+      committed: (partition, out, commands) => this.committed(partition, out, commands),
+      failed: (partition, err) => {
+        this.stats.aborted++;
+        options.logger.warn({ err, partition }, 'partition failed; rebuilding it and consuming again from the log');
+      },
+      fenced: (partition) => {
+        options.logger.warn({ partition }, 'fenced by a newer projector; giving the partition up');
+        void this.dropWorker(partition);
+      },
     };
   }
 
@@ -122,7 +154,7 @@ export class Projector {
     const consumer = createConsumer(kafka, { groupId: this.groupId });
     this.consumer = consumer;
     if (this.options.metrics) trackConsumerLag(consumer, this.options.metrics.consumerLag);
-    const commandsTopic = topicName('commands', topicPrefix);
+    const commandsTopic = this.commandsTopic;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[commandsTopic] ?? []));
     await consumer.connect();
     await consumer.subscribe({ topic: commandsTopic, fromBeginning: true });
@@ -130,63 +162,76 @@ export class Projector {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
-      eachBatch: async (payload) => {
-        const { batch } = payload;
-        const worker = this.worker(batch.partition);
-        const size = this.options.maxCommandsPerTransaction;
-        for (let i = 0; i < batch.messages.length; i += size) {
-          if (!payload.isRunning() || payload.isStale()) return;
-          const chunk = batch.messages.slice(i, i + size);
-          try {
-            const out = await worker.process(chunk, Date.now());
-            this.stats.transactions++;
-            this.stats.commands += chunk.length;
-            this.stats.events += out.roomEvents.length;
-            this.stats.deliveries += out.deliveries.length;
-            for (const room of out.touchedRooms) {
-              const state = worker.rooms.get(room);
-              if (state) this.scheduler?.update(state);
-            }
-          } catch (err) {
-            this.stats.aborted++;
-            if (isFencedError(err)) {
-              // A newer owner took this partition over: stop writing it at once.
-              logger.warn({ partition: batch.partition }, 'fenced by a newer projector; giving the partition up');
-              await this.dropWorker(batch.partition);
-            }
-            throw err;
-          }
-          payload.resolveOffset(chunk.at(-1)!.offset);
-          await payload.heartbeat();
-        }
+      eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+        // Stale: a seek to the worker's start offset is pending; this batch is from before it.
+        if (!isRunning() || isStale()) return;
+        const worker = this.workers.get(batch.partition);
+        const last = batch.messages.at(-1);
+        if (!worker || worker.state === 'closed' || !last) return;
+        worker.offer(batch.messages);
+        // The consumer's position only; the group's committed offset moves with each transaction.
+        resolveOffset(last.offset);
+        await Promise.resolve();
       },
     });
     this.lifecycle.transition('running');
   }
 
-  private worker(partition: number): PartitionWorker {
-    let w = this.workers.get(partition);
-    if (!w || w.state === 'closed') {
-      w = new PartitionWorker(partition, this.ctx);
-      this.workers.set(partition, w);
-    }
-    return w;
-  }
-
   private onAssignment(partitions: number[]): void {
     const owned = new Set(partitions);
     for (const p of [...this.workers.keys()]) if (!owned.has(p)) void this.dropWorker(p);
-    // Rebuild eagerly so the first commands after a rebalance are not delayed by it.
+    for (const p of [...this.paused.keys()]) if (!owned.has(p)) this.paused.delete(p);
+    // Rebuild eagerly so the first commands after a rebalance are not delayed by it; fetching of a
+    // partition waits for its rebuild (resumeAt).
     for (const p of partitions) {
-      const w = this.worker(p);
-      void w.ready().then(
-        () => {
-          for (const state of w.rooms.values()) this.scheduler?.update(state);
-        },
-        (err: unknown) => this.options.logger.warn({ err, partition: p }, 'rebuild failed; retried on next batch'),
-      );
+      let w = this.workers.get(p);
+      if (!w || w.state === 'closed') {
+        w = new PartitionWorker(p, this.ctx, this.workerEvents);
+        this.workers.set(p, w);
+      }
+      w.start();
     }
     this.options.logger.info({ partitions }, 'partitions assigned');
+  }
+
+  /** A worker is rebuilt and fenced: consume its partition from `offset` on. */
+  private resumeAt(partition: number, offset: bigint): void {
+    const w = this.workers.get(partition);
+    if (!w || w.state !== 'ready') return;
+    for (const state of w.rooms.values()) this.scheduler?.update(state);
+    try {
+      this.consumer?.seek({ topic: this.commandsTopic, partition, offset: offset.toString() });
+    } catch (err) {
+      // Only when the consumer is stopping (seek needs a running consumer): nothing to resume.
+      this.options.logger.debug({ err, partition }, 'seek after rebuild skipped');
+      return;
+    }
+    this.unpause(partition, 'rebuilding');
+  }
+
+  private committed(partition: number, out: BatchOutput, commands: number): void {
+    this.stats.transactions++;
+    this.stats.commands += commands;
+    this.stats.events += out.roomEvents.length;
+    this.stats.deliveries += out.deliveries.length;
+    const w = this.workers.get(partition);
+    for (const room of out.touchedRooms) {
+      const state = w?.rooms.get(room);
+      if (state) this.scheduler?.update(state);
+    }
+  }
+
+  private pause(partition: number, reason: PauseReason): void {
+    let reasons = this.paused.get(partition);
+    if (!reasons) this.paused.set(partition, (reasons = new Set()));
+    if (reasons.size === 0) this.consumer?.pause([{ topic: this.commandsTopic, partitions: [partition] }]);
+    reasons.add(reason);
+  }
+
+  private unpause(partition: number, reason: PauseReason): void {
+    const reasons = this.paused.get(partition);
+    if (!reasons?.delete(reason) || reasons.size > 0) return;
+    this.consumer?.resume([{ topic: this.commandsTopic, partitions: [partition] }]);
   }
 
   private async dropWorker(partition: number): Promise<void> {

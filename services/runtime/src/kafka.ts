@@ -101,7 +101,7 @@ export function pinoLogCreator(logger: Logger): logCreator {
       // kafkajs puts its own timestamp and the message in `log`; pino adds both itself.
       const { message, timestamp: _timestamp, ...fields } = log;
       const entry = { ns: namespace, ...fields };
-      if (isRoutineTransactionRetry(message)) logger.debug(entry, message);
+      if (isRoutineTransactionRetry(message, fields['error'])) logger.debug(entry, message);
       else if (level === (KAFKA_LEVEL.ERROR as logLevel)) logger.error(entry, message);
       else if (level === (KAFKA_LEVEL.WARN as logLevel)) logger.warn(entry, message);
       else if (level === (KAFKA_LEVEL.INFO as logLevel)) logger.info(entry, message);
@@ -115,8 +115,10 @@ export function pinoLogCreator(logger: Logger): logCreator {
  * milliseconds, so it is debug, not an error an operator should see many times a second. Retries
  * that run out still fail the transaction, which the projector logs.
  */
-export function isRoutineTransactionRetry(message: string): boolean {
-  return message.includes('another concurrent operation on the same transaction');
+export function isRoutineTransactionRetry(message: string, error?: unknown): boolean {
+  // The producer's retry line carries it in the message, the connection's response line in `error`.
+  const text = typeof error === 'string' ? `${message} ${error}` : message;
+  return text.includes('another concurrent operation on the same transaction');
 }
 
 /** Options of `createProducer`. */

@@ -130,3 +130,23 @@ async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/**
+ * The offset a consumer group resumes `partition` of `topic` from: its committed offset, or the
+ * partition's first offset when the group never committed one. Read after the partition's
+ * transactional producer was initialised (which completes or aborts the previous owner's
+ * transaction), it is stable: no commit of an earlier owner can still land behind it.
+ */
+export async function committedOffset(kafka: Kafka, groupId: string, topic: string, partition: number): Promise<bigint> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offset = committed?.partitions.find((p) => p.partition === partition)?.offset;
+    if (offset !== undefined && BigInt(offset) >= 0n) return BigInt(offset);
+    const bounds = await admin.fetchTopicOffsets(topic);
+    return BigInt(bounds.find((b) => b.partition === partition)?.low ?? '0');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -128,9 +128,21 @@ describe('kafkajs log bridge', () => {
       label: 'ERROR',
       log: { timestamp: 't', message: 'Failed to send messages: This server is not the leader for that topic-partition' },
     });
+    log({
+      namespace: 'Connection',
+      level: kafkajs.logLevel.ERROR,
+      label: 'ERROR',
+      log: {
+        timestamp: 't',
+        message: 'Response AddPartitionsToTxn(key: 24, version: 1)',
+        error:
+          'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+      },
+    });
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(entries[0]).toMatchObject({ level: 20, retryTime: 3 });
     expect(entries[1]).toMatchObject({ level: 50 });
+    expect(entries[2]).toMatchObject({ level: 20, ns: 'Connection' });
   });
 
   it('matches kafkajs verbosity to the pino level', () => {

@@ -2,7 +2,9 @@ import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import {
   ATTR,
   SPAN,
+  committedOffset,
   createProducer,
+  isFencedError,
   readPartitionsToEnd,
   settleSendSpans,
   startSendSpan,
@@ -23,6 +25,7 @@ import {
   type ProjectionCodecs,
 } from './partition-projection.js';
 import { chunkByBytes, PRODUCE_CHUNK_BYTES, SNAPSHOT_MAX_BYTES } from './chunk.js';
+import { CommandInbox } from './command-inbox.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -38,6 +41,11 @@ export interface WorkerContext {
   };
   /** Snapshot the partition's changed rooms after this many new events (0 = never). */
   readonly snapshotEveryEvents: number;
+  /** Commands decided per transaction (bounds transaction size and latency under bursts). */
+  readonly maxCommandsPerTransaction: number;
+  /** Consumed commands waiting for a transaction, above which the partition's fetching pauses. */
+  readonly maxBacklogCommands: number;
+  readonly maxBacklogBytes: number;
   /** Called after each rebuild with what it cost. */
   readonly onRebuilt?: (info: { partition: number; ms: number; snapshots: number; tailEvents: number }) => void;
   readonly metrics?: ProjectorMetrics;
@@ -45,6 +53,22 @@ export interface WorkerContext {
 
 /** Explicit lifecycle of a worker: building its state, serving, or closed (after loss or fencing). */
 export type WorkerState = 'rebuilding' | 'ready' | 'closed';
+
+/** What a worker tells its owner (the projector, which holds the consumer). */
+export interface WorkerEvents {
+  /** Rebuilt and fenced: consume the partition from `offset` (seek there and resume fetching). */
+  readonly resumeAt: (partition: number, offset: bigint) => void;
+  /** Not accepting commands until the next `resumeAt`: pause fetching the partition. */
+  readonly rebuilding: (partition: number) => void;
+  /** The backlog went over (true) or back under half (false) its bound: pause or resume fetching. */
+  readonly backlog: (partition: number, full: boolean) => void;
+  /** A transaction committed `commands` consumed commands. */
+  readonly committed: (partition: number, out: BatchOutput, commands: number) => void;
+  /** A transaction or a rebuild failed; the worker rebuilds and consumes again from the log. */
+  readonly failed: (partition: number, err: unknown) => void;
+  /** A newer owner fenced this worker's producer: the partition is no longer ours. */
+  readonly fenced: (partition: number) => void;
+}
 
 /**
  * Owns one partition of the room-keyed topics while this instance is assigned it: the
@@ -57,12 +81,115 @@ export class PartitionWorker {
   private projection: PartitionProjection | null = null;
   private stateValue: WorkerState = 'rebuilding';
   private readiness: Promise<void> | null = null;
+  private readonly inbox = new CommandInbox<KafkaMessage>();
+  /** The loop deciding the inbox, transaction after transaction (null when idle). */
+  private draining: Promise<void> | null = null;
+  private backlogFull = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = 0;
   rebuildMs = 0;
 
   constructor(
     readonly partition: number,
     private readonly ctx: WorkerContext,
+    private readonly events: WorkerEvents,
   ) {}
+
+  /** Commands consumed and waiting for a transaction. */
+  get backlog(): number {
+    return this.inbox.size;
+  }
+
+  /**
+   * Rebuilds (retrying with a capped backoff while Kafka is unavailable) and then asks for the
+   * partition from the group's committed offset. Called on assignment and after a failure.
+   */
+  start(): void {
+    if (this.stateValue === 'closed' || this.retryTimer) return;
+    this.ready().then(
+      () => (this.retryDelayMs = 0),
+      (err: unknown) => {
+        if (this.stateValue === 'closed') return;
+        this.events.failed(this.partition, err);
+        this.retryDelayMs = Math.min(5000, Math.max(250, this.retryDelayMs * 2));
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.start();
+        }, this.retryDelayMs);
+        this.retryTimer.unref();
+      },
+    );
+  }
+
+  /**
+   * Takes consumed commands. They are decided in the next transaction, together with whatever
+   * else arrives while the current one commits: the consumer is never held up by a transaction,
+   * and batches grow with the load instead of the latency.
+   */
+  offer(messages: readonly KafkaMessage[]): void {
+    if (this.inbox.offer(messages) === 0) return;
+    const full = this.inbox.size >= this.ctx.maxBacklogCommands || this.inbox.bytes >= this.ctx.maxBacklogBytes;
+    if (full && !this.backlogFull) {
+      this.backlogFull = true;
+      this.events.backlog(this.partition, true);
+    }
+    this.drainSoon();
+  }
+
+  private drainSoon(): void {
+    if (this.draining || this.stateValue !== 'ready' || this.inbox.size === 0) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      this.drainSoon();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.stateValue === 'ready' && this.inbox.size > 0) {
+      const chunk = this.inbox.take(this.ctx.maxCommandsPerTransaction);
+      this.maybeUnblock();
+      let out: BatchOutput;
+      try {
+        out = await this.process(chunk, Date.now());
+      } catch (err) {
+        await this.recover(err);
+        return;
+      }
+      this.events.committed(this.partition, out, chunk.length);
+    }
+  }
+
+  private maybeUnblock(): void {
+    const low = this.inbox.size < this.ctx.maxBacklogCommands / 2 && this.inbox.bytes < this.ctx.maxBacklogBytes / 2;
+    if (this.backlogFull && low) {
+      this.backlogFull = false;
+      this.events.backlog(this.partition, false);
+    }
+  }
+
+  /**
+   * After a failed transaction: the projection may be ahead of the log and the commands taken
+   * may or may not be committed (a commit whose answer was lost). Forget both, re-fence with a
+   * new producer (which completes or aborts that transaction), rebuild, and consume again from
+   * the committed offset.
+   */
+  private async recover(err: unknown): Promise<void> {
+    this.inbox.stop();
+    this.maybeUnblock();
+    if (isFencedError(err)) {
+      this.events.fenced(this.partition);
+      return;
+    }
+    this.events.failed(this.partition, err);
+    this.events.rebuilding(this.partition);
+    this.stateValue = 'rebuilding';
+    this.projection = null;
+    this.readiness = null;
+    const producer = this.producer;
+    this.producer = null;
+    await producer?.disconnect().catch(() => undefined);
+    this.start();
+  }
 
   get state(): WorkerState {
     return this.stateValue;
@@ -89,11 +216,19 @@ export class PartitionWorker {
   private async build(): Promise<void> {
     const started = Date.now();
     this.stateValue = 'rebuilding';
+    this.inbox.stop();
+    this.events.rebuilding(this.partition);
+    // A producer is only reused when it never failed (recover() drops it): its initialisation is
+    // what fences an earlier owner of this partition and settles that owner's last transaction.
     if (!this.producer) {
       const producer = createProducer(this.ctx.kafka, {
         transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
       });
       await producer.connect();
+      if ((this.stateValue as WorkerState) === 'closed') {
+        await producer.disconnect().catch(() => undefined);
+        return;
+      }
       this.producer = producer;
     }
     const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
@@ -120,9 +255,20 @@ export class PartitionWorker {
     );
     if (projection.lastEventOffset === null && checkpoint !== null)
       projection.lastEventOffset = BigInt(checkpoint.offset);
+    // Read after the fence, the committed offset includes every transaction an earlier owner
+    // could still commit; the offset kafkajs fetched at assignment may not (it races that commit).
+    const resumeFrom = await committedOffset(
+      this.ctx.kafka,
+      this.ctx.consumerGroupId,
+      topicName('commands', this.ctx.topicPrefix),
+      this.partition,
+    );
+    if ((this.stateValue as WorkerState) === 'closed') return;
     this.projection = projection;
     this.rebuildMs = Date.now() - started;
     this.stateValue = 'ready';
+    this.inbox.startAt(resumeFrom);
+    this.events.resumeAt(this.partition, resumeFrom);
     this.ctx.onRebuilt?.({ partition: this.partition, ms: this.rebuildMs, snapshots: snapshots.size, tailEvents });
     this.ctx.logger.info(
       {
@@ -131,6 +277,7 @@ export class PartitionWorker {
         fromOffset: from.toString(),
         tailEvents,
         rooms: projection.rooms.size,
+        resumeFrom: resumeFrom.toString(),
         ms: this.rebuildMs,
       },
       'partition rebuilt',
@@ -396,10 +543,18 @@ export class PartitionWorker {
     });
   }
 
-  /** Gives the partition up: disconnects the producer. Idempotent. */
+  /**
+   * Gives the partition up: lets the transaction in flight finish (so a graceful stop or a
+   * rebalance commits what it decided instead of leaving it to the transaction timeout), forgets
+   * the backlog (the next owner consumes it from the committed offset), disconnects the producer.
+   * Idempotent.
+   */
   async close(): Promise<void> {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.inbox.stop();
+    await this.draining?.catch(() => undefined);
     this.projection = null;
     const p = this.producer;
     this.producer = null;
