@@ -57,6 +57,11 @@ export class PartitionWorker {
   private projection: PartitionProjection | null = null;
   private stateValue: WorkerState = 'rebuilding';
   private readiness: Promise<void> | null = null;
+  /**
+   * First command offset not yet decided: the group's committed offset read after fencing, then
+   * advanced by each commit. Commands below it are skipped, never decided twice (see `build`).
+   */
+  private nextOffset = 0n;
   rebuildMs = 0;
 
   constructor(
@@ -86,16 +91,27 @@ export class PartitionWorker {
     return this.readiness;
   }
 
+  /**
+   * Fences, then rebuilds. Every build starts a new producer, also after a failed transaction of
+   * this worker's own: its InitProducerId completes (or aborts) any transaction of
+   * `projector-<p>` still in flight, so the log read below can no longer change under us. A failed
+   * commit may still have committed; reusing the producer could rebuild without it and decide the
+   * same commands again with the same seqs.
+   */
   private async build(): Promise<void> {
     const started = Date.now();
     this.stateValue = 'rebuilding';
-    if (!this.producer) {
-      const producer = createProducer(this.ctx.kafka, {
-        transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
-      });
-      await producer.connect();
-      this.producer = producer;
-    }
+    await this.dropProducer();
+    const producer = createProducer(this.ctx.kafka, {
+      transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
+    });
+    await producer.connect();
+    this.producer = producer;
+    this.assertOpen();
+    // Stable now that no transaction of this partition is pending. kafkajs fetches the offset it
+    // consumes from at assignment, possibly before the previous owner's last commit was complete
+    // (it does not ask for stable offsets): the commands it hands over below this were decided.
+    this.nextOffset = await this.committedOffset();
     const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
     const { snapshots, checkpoint } = await this.readSnapshots();
     for (const snapshot of snapshots.values()) projection.restore(snapshot);
@@ -120,6 +136,7 @@ export class PartitionWorker {
     );
     if (projection.lastEventOffset === null && checkpoint !== null)
       projection.lastEventOffset = BigInt(checkpoint.offset);
+    this.assertOpen();
     this.projection = projection;
     this.rebuildMs = Date.now() - started;
     this.stateValue = 'ready';
@@ -135,6 +152,23 @@ export class PartitionWorker {
       },
       'partition rebuilt',
     );
+  }
+
+  /** The consumer group's committed offset of this partition of `signal.commands` (0 when none). */
+  private async committedOffset(): Promise<bigint> {
+    const topic = topicName('commands', this.ctx.topicPrefix);
+    const admin = this.ctx.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchOffsets({ groupId: this.ctx.consumerGroupId, topics: [topic] });
+      const committed = offsets
+        .find((t) => t.topic === topic)
+        ?.partitions.find((p) => p.partition === this.partition)?.offset;
+      const offset = committed === undefined ? -1n : BigInt(committed);
+      return offset < 0n ? 0n : offset;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** Latest snapshot of every room of the partition, and the partition checkpoint (compacted topic). */
@@ -162,8 +196,21 @@ export class PartitionWorker {
    * consumer offset in one transaction. On any failure the transaction is aborted and the
    * projection discarded (rebuilt on next use), so memory never runs ahead of the log.
    */
-  async process(messages: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
+  async process(consumed: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
     await this.ready();
+    const messages = consumed.filter((m) => BigInt(m.offset) >= this.nextOffset);
+    if (messages.length < consumed.length) {
+      this.ctx.logger.warn(
+        {
+          partition: this.partition,
+          skipped: consumed.length - messages.length,
+          from: consumed[0]?.offset,
+          committed: this.nextOffset.toString(),
+        },
+        'commands below the committed offset handed again: already decided, skipped',
+      );
+    }
+    if (messages.length === 0) return emptyOutput();
     const producer = this.producer!;
     const projection = this.projection!;
     const deadLetters: DeadLetter[] = [];
@@ -283,12 +330,14 @@ export class PartitionWorker {
         ],
       });
       await txn.commit();
+      this.nextOffset = BigInt(last.offset) + 1n;
     } catch (err) {
       this.projection = null;
       this.readiness = null;
       settleSendSpans(sent, err instanceof Error ? err : new Error(String(err)));
       this.ctx.metrics?.transactions.inc({ outcome: 'aborted' });
       await txn.abort().catch(() => undefined);
+      // The next build fences with a new producer (see build()).
       throw err;
     }
     // Records become visible (read_committed) at the commit: that is their produce latency.
@@ -401,6 +450,22 @@ export class PartitionWorker {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     this.projection = null;
+    await this.dropProducer();
+  }
+
+  /** A worker closed while it was rebuilding (its partition was revoked) must not come back to life. */
+  private assertOpen(): void {
+    if (this.closed) {
+      void this.dropProducer();
+      throw new Error(`partition ${this.partition} worker closed while rebuilding`);
+    }
+  }
+
+  private get closed(): boolean {
+    return this.stateValue === 'closed';
+  }
+
+  private async dropProducer(): Promise<void> {
     const p = this.producer;
     this.producer = null;
     await p?.disconnect().catch(() => undefined);
