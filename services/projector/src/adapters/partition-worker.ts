@@ -12,17 +12,12 @@ import {
   type SendSpan,
   type WrittenPartition,
 } from '@sig/runtime';
-import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
+import { topicName, type AvroCodec, type Command, type DeadLetter } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
 import type { ProjectorMetrics } from './metrics.js';
-import {
-  checkpointKey,
-  emptyOutput,
-  PartitionProjection,
-  type BatchOutput,
-  type ProjectionCodecs,
-} from './partition-projection.js';
-import { chunkByBytes, PRODUCE_CHUNK_BYTES, SNAPSHOT_MAX_BYTES } from './chunk.js';
+import { emptyOutput, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
+import { chunkByBytes, PRODUCE_CHUNK_BYTES } from './chunk.js';
+import { readSnapshots, writeSnapshots } from './snapshots.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -113,7 +108,7 @@ export class PartitionWorker {
     // (it does not ask for stable offsets): the commands it hands over below this were decided.
     this.nextOffset = await this.committedOffset();
     const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
-    const { snapshots, checkpoint } = await this.readSnapshots();
+    const { snapshots, checkpoint } = await readSnapshots(this.ctx, this.partition);
     for (const snapshot of snapshots.values()) projection.restore(snapshot);
     let tailEvents = 0;
     const from = checkpoint === null ? 0n : BigInt(checkpoint.offset) + 1n;
@@ -169,26 +164,6 @@ export class PartitionWorker {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-  }
-
-  /** Latest snapshot of every room of the partition, and the partition checkpoint (compacted topic). */
-  private async readSnapshots(): Promise<{ snapshots: Map<string, RoomSnapshot>; checkpoint: RoomSnapshot | null }> {
-    const latest = new Map<string, RoomSnapshot>();
-    await readPartitionsToEnd(
-      this.ctx.kafka,
-      topicName('snapshots', this.ctx.topicPrefix),
-      new Map([[this.partition, 'earliest' as const]]),
-      (_p, message) => {
-        if (!message.value || !message.key) return;
-        latest.set(message.key.toString(), this.ctx.codecs.snapshot.decode(message.value));
-      },
-      { groupPrefix: this.ctx.topicPrefix, label: 'projector-rebuild', timeoutMs: 120_000 },
-    );
-    const key = checkpointKey(this.partition);
-    const checkpoint = latest.get(key) ?? null;
-    latest.delete(key);
-    // Without a checkpoint the whole log is replayed, so room snapshots are not needed.
-    return { snapshots: checkpoint ? latest : new Map<string, RoomSnapshot>(), checkpoint };
   }
 
   /**
@@ -319,7 +294,7 @@ export class PartitionWorker {
           projection.lastEventOffset = BigInt(events.baseOffset) + BigInt(count - 1);
         }
       }
-      await this.maybeSnapshot(txn, projection, now);
+      await writeSnapshots(txn, projection, this.ctx, this.partition, now);
       await txn.sendOffsets({
         consumerGroupId: this.ctx.consumerGroupId,
         topics: [
@@ -397,51 +372,6 @@ export class PartitionWorker {
           startSendSpan({ topic: topics.media, key: m.room, partition: this.partition, messageId: m.commandId }),
         );
       }
-    });
-  }
-
-  /** Writes snapshots of changed rooms plus the partition checkpoint, inside the open transaction. */
-  private async maybeSnapshot(
-    txn: { send: Producer['send'] },
-    projection: PartitionProjection,
-    now: number,
-  ): Promise<void> {
-    const every = this.ctx.snapshotEveryEvents;
-    if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
-    const offset = projection.lastEventOffset;
-    const snapshots = projection.takeSnapshots(offset, now);
-    const codec = this.ctx.codecs.snapshot;
-    const records = snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition }));
-    const tooLarge = records.filter((r) => r.value.length > SNAPSHOT_MAX_BYTES);
-    if (tooLarge.length > 0) {
-      // A room snapshot carries the room's resume window; one over the broker's record limit would
-      // fail the transaction forever. Skip this round (the rooms stay dirty, no checkpoint): a
-      // rebuild then replays from the previous checkpoint, slower but exact.
-      projection.markDirty(snapshots.map((s) => s.room));
-      this.ctx.logger.warn(
-        { partition: this.partition, rooms: tooLarge.map((r) => r.key), bytes: tooLarge.map((r) => r.value.length) },
-        'room snapshot over the record limit: snapshot round skipped',
-      );
-      return;
-    }
-    const checkpoint: RoomSnapshot = {
-      room: '',
-      seq: 0,
-      offset: Number(offset),
-      takenAt: now,
-      stateFormat: 1,
-      state: Buffer.alloc(0),
-      window: [],
-    };
-    const topic = topicName('snapshots', this.ctx.topicPrefix);
-    // Several requests when large (see chunk.ts); the checkpoint last, so a reader that sees it
-    // has seen the snapshots it vouches for.
-    for (const chunk of chunkByBytes(records, (r) => r.value.length, PRODUCE_CHUNK_BYTES))
-      await txn.send({ topic, acks: -1, messages: chunk });
-    await txn.send({
-      topic,
-      acks: -1,
-      messages: [{ key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition }],
     });
   }
 
