@@ -12,6 +12,7 @@ import { percentile, type FaultResult } from './report.js';
 import { ChaosClient } from './support/chaos-client.js';
 import { Publisher } from './support/publisher.js';
 import type { ChaosStack } from './support/stack.js';
+import type { EdgeProcess } from '../edge/support/edge-process.js';
 
 export interface ChaosOptions {
   readonly clients: number;
@@ -36,6 +37,21 @@ export interface FaultOutcome {
 }
 
 const TICK_MS = 50;
+
+/**
+ * Room events an edge refused to write twice to a connection (signal_edge_deliveries_dropped_total
+ * with reason duplicate_seq). The edge hides such a duplicate from its client, so the ledger cannot
+ * see it: the suite reads it here, since it means a record was written or read twice upstream.
+ */
+async function duplicatesDropped(edge: EdgeProcess): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${edge.adminPort}/metrics`)).text();
+    const line = /^signal_edge_deliveries_dropped_total\{[^}]*reason="duplicate_seq"[^}]*\} (\d+)$/m.exec(text);
+    return line ? Number(line[1]) : 0;
+  } catch {
+    return 0; // a killed edge: its clients' ledgers tell what they got
+  }
+}
 
 export class ChaosRun {
   readonly ledger = new Ledger();
@@ -138,6 +154,9 @@ export class ChaosRun {
     const before = this.ledger.totals();
     const phaseStart = Date.now();
     const problemsBefore = new Map(this.clients.map((c) => [c, c.problems.length]));
+    const dropsBefore = new Map(
+      await Promise.all(this.stack.edges.map(async (e) => [e, await duplicatesDropped(e)] as const)),
+    );
     const failures: string[] = [];
     let outcome: FaultOutcome | undefined;
     this.startLoad();
@@ -159,6 +178,11 @@ export class ChaosRun {
       });
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
+    }
+    for (const edge of [...this.stack.edges]) {
+      const dropped = (await duplicatesDropped(edge)) - (dropsBefore.get(edge) ?? 0);
+      if (dropped > 0)
+        failures.push(`edge ${edge.edgeId} dropped ${dropped} room event(s) already delivered (duplicate_seq)`);
     }
     const violations = this.ledger.check();
     const fresh = violations.map(describeViolation).filter((v) => !this.#reported.has(v));

@@ -103,7 +103,10 @@ export class Projector {
         options.logger.warn({ err, partition }, 'partition failed; rebuilding it and consuming again from the log');
       },
       fenced: (partition) => {
+        // A newer owner exists, so a rebalance is revoking the partition from this instance; until
+        // then nothing is fetched for it (a new assignment starts a new worker, which resumes it).
         options.logger.warn({ partition }, 'fenced by a newer projector; giving the partition up');
+        this.pause(partition, 'rebuilding');
         void this.dropWorker(partition);
       },
     };
@@ -162,15 +165,16 @@ export class Projector {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
-      eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         // Stale: a seek to the worker's start offset is pending; this batch is from before it.
-        if (!isRunning() || isStale()) return;
+        if (!payload.isRunning() || payload.isStale()) return;
         const worker = this.workers.get(batch.partition);
         const last = batch.messages.at(-1);
         if (!worker || worker.state === 'closed' || !last) return;
         worker.offer(batch.messages);
         // The consumer's position only; the group's committed offset moves with each transaction.
-        resolveOffset(last.offset);
+        payload.resolveOffset(last.offset);
         await Promise.resolve();
       },
     });

@@ -14,6 +14,7 @@ export * from './telemetry.js';
 export * from './metrics.js';
 export * from './admin-server.js';
 export * from './kafka.js';
+export * from './kafkajs-aborted.js';
 export * from './redis.js';
 export * from './partitions.js';
 export * from './process-warnings.js';

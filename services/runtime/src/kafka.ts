@@ -22,6 +22,7 @@ import { context, type Context } from '@opentelemetry/api';
 import { SignalError } from './errors.js';
 import type { Logger } from './logger.js';
 import { injectTraceHeaders, type KafkaHeaders } from './telemetry.js';
+import { installKafkaJsAbortedFilter } from './kafkajs-aborted.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,8 +30,11 @@ const require = createRequire(import.meta.url);
 // kafkajs is loaded with require() when first needed, not imported: the OpenTelemetry
 // instrumentation patches it through the CommonJS require hook, which a static ESM import bypasses.
 // Loading it lazily means `startTelemetry()` only has to run before `createKafka()`.
+// Every client made here reads committed data correctly: see kafkajs-aborted.ts.
 export function kafkajs(): typeof KafkaJs {
-  return require('kafkajs') as typeof KafkaJs;
+  const loaded = require('kafkajs') as typeof KafkaJs;
+  installKafkaJsAbortedFilter();
+  return loaded;
 }
 
 /** `acks` value for "all in-sync replicas" (kafkajs default; required by idempotent producers). */

@@ -137,7 +137,12 @@ async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
  * transactional producer was initialised (which completes or aborts the previous owner's
  * transaction), it is stable: no commit of an earlier owner can still land behind it.
  */
-export async function committedOffset(kafka: Kafka, groupId: string, topic: string, partition: number): Promise<bigint> {
+export async function committedOffset(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  partition: number,
+): Promise<bigint> {
   const admin = kafka.admin();
   await admin.connect();
   try {

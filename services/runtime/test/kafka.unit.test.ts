@@ -126,7 +126,10 @@ describe('kafkajs log bridge', () => {
       namespace: 'Producer',
       level: kafkajs.logLevel.ERROR,
       label: 'ERROR',
-      log: { timestamp: 't', message: 'Failed to send messages: This server is not the leader for that topic-partition' },
+      log: {
+        timestamp: 't',
+        message: 'Failed to send messages: This server is not the leader for that topic-partition',
+      },
     });
     log({
       namespace: 'Connection',

@@ -54,6 +54,12 @@ export class Connection {
   sessionId: string | null = null;
   /** Missed events already sent by earlier records of a resume split over several (see deliveries.ts). */
   replayedBefore = 0;
+  /**
+   * Highest room `seq` written to this connection since its last `join`: a room event at or below
+   * it is a duplicate and is never written twice (see deliveries.ts). Reset by each join, so a
+   * resume's replay (`seq > lastSeq`, chosen by the client) always goes through.
+   */
+  deliveredSeq = 0;
   lastInboundAt: number;
   invalidFrames = 0;
   strikes: Strikes = NO_STRIKES;

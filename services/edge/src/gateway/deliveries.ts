@@ -84,8 +84,10 @@ export class DeliveryRouter {
     kind: 'LIVE' | 'RESUME' | 'UNKNOWN',
     decidedAt: ReadonlyMap<number, number>,
   ): void {
+    const fresh = this.#dropDelivered(conn, events);
+    if (fresh.length === 0) return;
     const outcome: RenderOutcome = renderDelivery(
-      events,
+      fresh,
       kind,
       { identity: conn.identity, sessionId: conn.sessionId },
       {
@@ -110,10 +112,34 @@ export class DeliveryRouter {
       this.#d.metrics.relayLatency.observe({ type: message.type }, msToSeconds(now - at));
       if (message.type === 'joined') this.#d.metrics.joinLatency.observe(msToSeconds(now - at));
     }
+    conn.deliveredSeq = Math.max(conn.deliveredSeq, fresh.at(-1)!.seq);
     conn.sessionId = outcome.sessionId;
     if (outcome.grants !== undefined) conn.video = applyGrants(conn.video, outcome.grants);
     if (outcome.leftRoom) conn.room = null;
     if (outcome.close !== undefined) conn.close(outcome.close);
+  }
+
+  /**
+   * Defence in depth for "never duplicates what a client observes": a room event this connection
+   * already got (seq at or below its high-water mark) is not written again, whatever wrote or
+   * read its record twice. Counted and logged, so a duplicate upstream stays visible.
+   */
+  #dropDelivered(conn: Connection, events: readonly RoomEvent[]): readonly RoomEvent[] {
+    const fresh = events.filter((e) => e.seq > conn.deliveredSeq);
+    const dropped = events.length - fresh.length;
+    if (dropped > 0) {
+      this.#d.metrics.deliveriesDropped.inc({ reason: 'duplicate_seq' }, dropped);
+      this.#d.logger.warn(
+        {
+          connectionId: conn.id,
+          room: conn.room,
+          deliveredSeq: conn.deliveredSeq,
+          seqs: events.filter((e) => e.seq <= conn.deliveredSeq).map((e) => e.seq),
+        },
+        'room event already delivered to this connection: not written again',
+      );
+    }
+    return fresh;
   }
 
   #countReplayed(conn: Connection, message: ServerMessage): ServerMessage {

@@ -126,7 +126,10 @@ export class FrameHandler {
     if (this.#refuse(conn, msg)) return;
 
     const room = msg.type === 'join' ? msg.room : conn.room!;
-    if (msg.type === 'join') conn.room = room;
+    if (msg.type === 'join') {
+      conn.room = room;
+      conn.deliveredSeq = 0;
+    }
     const attributes = {
       [ATTR.signalRoom]: room,
       [ATTR.signalConnection]: conn.id,

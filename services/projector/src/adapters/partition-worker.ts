@@ -6,26 +6,16 @@ import {
   createProducer,
   isFencedError,
   readPartitionsToEnd,
-  settleSendSpans,
-  startSendSpan,
-  withProcessSpan,
   withSpan,
   type Logger,
-  type SendSpan,
-  type WrittenPartition,
 } from '@sig/runtime';
-import { topicName, type AvroCodec, type Command, type DeadLetter, type RoomSnapshot } from '@sig/schemas';
+import { topicName, type AvroCodec } from '@sig/schemas';
 import type { DeciderConfig } from '../domain/index.js';
 import type { ProjectorMetrics } from './metrics.js';
-import {
-  checkpointKey,
-  emptyOutput,
-  PartitionProjection,
-  type BatchOutput,
-  type ProjectionCodecs,
-} from './partition-projection.js';
-import { chunkByBytes, PRODUCE_CHUNK_BYTES, SNAPSHOT_MAX_BYTES } from './chunk.js';
+import { emptyOutput, PartitionProjection, type BatchOutput, type ProjectionCodecs } from './partition-projection.js';
+import { readSnapshots } from './snapshots.js';
 import { CommandInbox } from './command-inbox.js';
+import { commitDecisions } from './transaction.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -70,6 +60,16 @@ export interface WorkerEvents {
   readonly fenced: (partition: number) => void;
 }
 
+/** For a worker driven through `process()` alone (tests): nobody to tell. */
+export const NO_WORKER_EVENTS: WorkerEvents = {
+  resumeAt: () => undefined,
+  rebuilding: () => undefined,
+  backlog: () => undefined,
+  committed: () => undefined,
+  failed: () => undefined,
+  fenced: () => undefined,
+};
+
 /**
  * Owns one partition of the room-keyed topics while this instance is assigned it: the
  * transactional producer `projector-<partition>` (whose initialisation fences any zombie that
@@ -81,6 +81,11 @@ export class PartitionWorker {
   private projection: PartitionProjection | null = null;
   private stateValue: WorkerState = 'rebuilding';
   private readiness: Promise<void> | null = null;
+  /**
+   * First command offset not yet decided: the group's committed offset read after fencing, then
+   * advanced by each commit. Commands below it are skipped, never decided twice (see `build`).
+   */
+  private nextOffset = 0n;
   private readonly inbox = new CommandInbox<KafkaMessage>();
   /** The loop deciding the inbox, transaction after transaction (null when idle). */
   private draining: Promise<void> | null = null;
@@ -92,7 +97,7 @@ export class PartitionWorker {
   constructor(
     readonly partition: number,
     private readonly ctx: WorkerContext,
-    private readonly events: WorkerEvents,
+    private readonly events: WorkerEvents = NO_WORKER_EVENTS,
   ) {}
 
   /** Commands consumed and waiting for a transaction. */
@@ -185,9 +190,7 @@ export class PartitionWorker {
     this.stateValue = 'rebuilding';
     this.projection = null;
     this.readiness = null;
-    const producer = this.producer;
-    this.producer = null;
-    await producer?.disconnect().catch(() => undefined);
+    await this.dropProducer();
     this.start();
   }
 
@@ -213,26 +216,36 @@ export class PartitionWorker {
     return this.readiness;
   }
 
+  /**
+   * Fences, then rebuilds. Every build starts a new producer, also after a failed transaction of
+   * this worker's own: its InitProducerId completes (or aborts) any transaction of
+   * `projector-<p>` still in flight, so the log read below can no longer change under us. A failed
+   * commit may still have committed; reusing the producer could rebuild without it and decide the
+   * same commands again with the same seqs.
+   */
   private async build(): Promise<void> {
     const started = Date.now();
     this.stateValue = 'rebuilding';
     this.inbox.stop();
     this.events.rebuilding(this.partition);
-    // A producer is only reused when it never failed (recover() drops it): its initialisation is
-    // what fences an earlier owner of this partition and settles that owner's last transaction.
-    if (!this.producer) {
-      const producer = createProducer(this.ctx.kafka, {
-        transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
-      });
-      await producer.connect();
-      if ((this.stateValue as WorkerState) === 'closed') {
-        await producer.disconnect().catch(() => undefined);
-        return;
-      }
-      this.producer = producer;
-    }
+    await this.dropProducer();
+    const producer = createProducer(this.ctx.kafka, {
+      transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
+    });
+    await producer.connect();
+    this.producer = producer;
+    this.assertOpen();
+    // Stable now that no transaction of this partition is pending. kafkajs fetches the offset it
+    // consumes from at assignment, possibly before the previous owner's last commit was complete
+    // (it does not ask for stable offsets): the commands it hands over below this were decided.
+    this.nextOffset = await committedOffset(
+      this.ctx.kafka,
+      this.ctx.consumerGroupId,
+      topicName('commands', this.ctx.topicPrefix),
+      this.partition,
+    );
     const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
-    const { snapshots, checkpoint } = await this.readSnapshots();
+    const { snapshots, checkpoint } = await readSnapshots(this.ctx, this.partition);
     for (const snapshot of snapshots.values()) projection.restore(snapshot);
     let tailEvents = 0;
     const from = checkpoint === null ? 0n : BigInt(checkpoint.offset) + 1n;
@@ -255,20 +268,12 @@ export class PartitionWorker {
     );
     if (projection.lastEventOffset === null && checkpoint !== null)
       projection.lastEventOffset = BigInt(checkpoint.offset);
-    // Read after the fence, the committed offset includes every transaction an earlier owner
-    // could still commit; the offset kafkajs fetched at assignment may not (it races that commit).
-    const resumeFrom = await committedOffset(
-      this.ctx.kafka,
-      this.ctx.consumerGroupId,
-      topicName('commands', this.ctx.topicPrefix),
-      this.partition,
-    );
-    if ((this.stateValue as WorkerState) === 'closed') return;
+    this.assertOpen();
     this.projection = projection;
     this.rebuildMs = Date.now() - started;
     this.stateValue = 'ready';
-    this.inbox.startAt(resumeFrom);
-    this.events.resumeAt(this.partition, resumeFrom);
+    this.inbox.startAt(this.nextOffset);
+    this.events.resumeAt(this.partition, this.nextOffset);
     this.ctx.onRebuilt?.({ partition: this.partition, ms: this.rebuildMs, snapshots: snapshots.size, tailEvents });
     this.ctx.logger.info(
       {
@@ -277,31 +282,11 @@ export class PartitionWorker {
         fromOffset: from.toString(),
         tailEvents,
         rooms: projection.rooms.size,
-        resumeFrom: resumeFrom.toString(),
+        resumeFrom: this.nextOffset.toString(),
         ms: this.rebuildMs,
       },
       'partition rebuilt',
     );
-  }
-
-  /** Latest snapshot of every room of the partition, and the partition checkpoint (compacted topic). */
-  private async readSnapshots(): Promise<{ snapshots: Map<string, RoomSnapshot>; checkpoint: RoomSnapshot | null }> {
-    const latest = new Map<string, RoomSnapshot>();
-    await readPartitionsToEnd(
-      this.ctx.kafka,
-      topicName('snapshots', this.ctx.topicPrefix),
-      new Map([[this.partition, 'earliest' as const]]),
-      (_p, message) => {
-        if (!message.value || !message.key) return;
-        latest.set(message.key.toString(), this.ctx.codecs.snapshot.decode(message.value));
-      },
-      { groupPrefix: this.ctx.topicPrefix, label: 'projector-rebuild', timeoutMs: 120_000 },
-    );
-    const key = checkpointKey(this.partition);
-    const checkpoint = latest.get(key) ?? null;
-    latest.delete(key);
-    // Without a checkpoint the whole log is replayed, so room snapshots are not needed.
-    return { snapshots: checkpoint ? latest : new Map<string, RoomSnapshot>(), checkpoint };
   }
 
   /**
@@ -309,238 +294,32 @@ export class PartitionWorker {
    * consumer offset in one transaction. On any failure the transaction is aborted and the
    * projection discarded (rebuilt on next use), so memory never runs ahead of the log.
    */
-  async process(messages: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
+  async process(consumed: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
     await this.ready();
-    const producer = this.producer!;
-    const projection = this.projection!;
-    const deadLetters: DeadLetter[] = [];
-    const topics = {
-      commands: topicName('commands', this.ctx.topicPrefix),
-      roomEvents: topicName('roomEvents', this.ctx.topicPrefix),
-      deliveries: topicName('deliveries', this.ctx.topicPrefix),
-      media: topicName('mediaCommands', this.ctx.topicPrefix),
-      deadLetters: topicName('deadLetters', this.ctx.topicPrefix),
-    };
-    // One producer span per output record, child of the command that caused it; in the order
-    // of `topicMessages` below, so the broker's answer gives each its offset.
-    const spans = { roomEvents: [] as SendSpan[], deliveries: [] as SendSpan[], media: [] as SendSpan[] };
-    const deadLetterSpans: SendSpan[] = [];
-    const out = emptyOutput();
-    for (const m of messages) {
-      withProcessSpan(
-        { topic: topics.commands, partition: this.partition, groupId: this.ctx.consumerGroupId },
-        m,
-        (span) => {
-          let command: Command;
-          try {
-            if (!m.value) throw new Error('empty record');
-            command = this.ctx.codecs.command.decode(m.value);
-          } catch (err) {
-            const reason = (err as { reason?: DeadLetter['reason'] }).reason ?? 'CORRUPT';
-            span.setAttribute(ATTR.errorType, reason);
-            deadLetterSpans.push(startSendSpan({ topic: topics.deadLetters }));
-            deadLetters.push({
-              topic: topics.commands,
-              partition: this.partition,
-              offset: Number(m.offset),
-              key: m.key,
-              value: m.value ?? Buffer.alloc(0),
-              reason,
-              message: (err as Error).message,
-              consumer: this.ctx.consumerGroupId,
-              at: now,
-            });
-            return;
-          }
-          this.decide(projection, out, command, topics, spans);
+    const messages = consumed.filter((m) => BigInt(m.offset) >= this.nextOffset);
+    if (messages.length < consumed.length) {
+      this.ctx.logger.warn(
+        {
+          partition: this.partition,
+          skipped: consumed.length - messages.length,
+          from: consumed[0]?.offset,
+          committed: this.nextOffset.toString(),
         },
+        'commands below the committed offset handed again: already decided, skipped',
       );
     }
-    const last = messages.at(-1)!;
-    const topicMessages = [
-      {
-        topic: topics.roomEvents,
-        messages: out.roomEvents.map((r, i) => ({
-          key: r.room,
-          value: r.value,
-          partition: this.partition,
-          headers: spans.roomEvents[i]!.headers,
-        })),
-      },
-      {
-        topic: topics.deliveries,
-        messages: out.deliveries.map((d, i) => ({
-          key: d.key,
-          value: d.value,
-          partition: d.partition,
-          headers: spans.deliveries[i]!.headers,
-        })),
-      },
-      {
-        topic: topics.media,
-        messages: out.media.map((m, i) => ({
-          key: m.room,
-          value: m.value,
-          partition: this.partition,
-          headers: spans.media[i]!.headers,
-        })),
-      },
-      {
-        topic: topics.deadLetters,
-        messages: deadLetters.map((d, i) => ({
-          key: null,
-          value: this.ctx.codecs.deadLetter.encode(d),
-          headers: deadLetterSpans[i]!.headers,
-        })),
-      },
-    ].filter((t) => t.messages.length > 0);
-    const sent = [...spans.roomEvents, ...spans.deliveries, ...spans.media, ...deadLetterSpans];
-
-    const started = performance.now();
-    const txn = await producer.transaction();
-    const written: { spans: SendSpan[]; metadata: WrittenPartition[] }[] = [];
+    if (messages.length === 0) return emptyOutput();
+    const projection = this.projection!;
     try {
-      // Several produce requests when the batch is large (see chunk.ts), in order, same transaction.
-      // `flat[i]` is the record of `sent[i]` (both list room events, deliveries, media, dead letters).
-      const flat = topicMessages.flatMap((t) => t.messages.map((message) => ({ topic: t.topic, message })));
-      let at = 0;
-      for (const chunk of chunkByBytes(flat, (m) => m.message.value.length, PRODUCE_CHUNK_BYTES)) {
-        const byTopic = new Map<string, (typeof chunk)[number]['message'][]>();
-        for (const { topic, message } of chunk) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-        const metadata = await txn.sendBatch({
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-          acks: -1,
-        });
-        written.push({ spans: sent.slice(at, at + chunk.length), metadata });
-        at += chunk.length;
-        const events = metadata.find((m) => m.topicName === topics.roomEvents && m.partition === this.partition);
-        const count = byTopic.get(topics.roomEvents)?.length ?? 0;
-        if (events?.baseOffset !== undefined && count > 0) {
-          projection.lastEventOffset = BigInt(events.baseOffset) + BigInt(count - 1);
-        }
-      }
-      await this.maybeSnapshot(txn, projection, now);
-      await txn.sendOffsets({
-        consumerGroupId: this.ctx.consumerGroupId,
-        topics: [
-          {
-            topic: topics.commands,
-            partitions: [{ partition: this.partition, offset: (BigInt(last.offset) + 1n).toString() }],
-          },
-        ],
-      });
-      await txn.commit();
+      const out = await commitDecisions(this.ctx, this.partition, this.producer!, projection, messages, now);
+      this.nextOffset = BigInt(messages.at(-1)!.offset) + 1n;
+      return out;
     } catch (err) {
+      // The projection ran ahead of the log; the next build fences with a new producer.
       this.projection = null;
       this.readiness = null;
-      settleSendSpans(sent, err instanceof Error ? err : new Error(String(err)));
-      this.ctx.metrics?.transactions.inc({ outcome: 'aborted' });
-      await txn.abort().catch(() => undefined);
       throw err;
     }
-    // Records become visible (read_committed) at the commit: that is their produce latency.
-    for (const w of written) settleSendSpans(w.spans, w.metadata);
-    const seconds = (performance.now() - started) / 1000;
-    for (const t of topicMessages) this.ctx.metrics?.produceLatency.observe({ topic: t.topic }, seconds);
-    this.ctx.metrics?.transactions.inc({ outcome: 'committed' });
-    return out;
-  }
-
-  /** Decides one command inside its `projector decide` span, and opens the spans of its records. */
-  private decide(
-    projection: PartitionProjection,
-    out: BatchOutput,
-    command: Command,
-    topics: { roomEvents: string; deliveries: string; media: string },
-    spans: { roomEvents: SendSpan[]; deliveries: SendSpan[]; media: SendSpan[] },
-  ): void {
-    const attributes = {
-      [ATTR.signalRoom]: command.room,
-      [ATTR.signalCommandType]: command.body.type,
-      ...(command.source.type === 'ClientSource' ? { [ATTR.signalParticipant]: command.source.identity } : {}),
-    };
-    withSpan(SPAN.projectorDecide, attributes, (span) => {
-      const from = { events: out.roomEvents.length, deliveries: out.deliveries.length, media: out.media.length };
-      const decision = projection.decideInto(out, command);
-      if (decision.rejected !== null) span.setAttribute(ATTR.signalErrorCode, decision.rejected.code);
-      // Inside the span: the line carries the command's trace id.
-      this.ctx.logger.debug(
-        {
-          room: command.room,
-          type: command.body.type,
-          events: decision.events.length,
-          media: decision.media.length,
-          rejected: decision.rejected?.code,
-        },
-        'command decided',
-      );
-      this.ctx.metrics?.decided(command.body.type, decision.rejected?.code ?? null);
-      for (const r of out.roomEvents.slice(from.events)) {
-        this.ctx.metrics?.eventWritten(r.event.body.type);
-        spans.roomEvents.push(
-          startSendSpan(
-            { topic: topics.roomEvents, key: r.room, partition: this.partition, messageId: `${r.room}:${r.event.seq}` },
-            { attributes: { [ATTR.signalEventType]: r.event.body.type, [ATTR.signalSeq]: r.event.seq } },
-          ),
-        );
-      }
-      out.deliveries.slice(from.deliveries).forEach((d, i) => {
-        const messageId = `${command.commandId}:d${i}`;
-        spans.deliveries.push(
-          startSendSpan({ topic: topics.deliveries, key: d.key, partition: d.partition, messageId }),
-        );
-      });
-      for (const m of out.media.slice(from.media)) {
-        spans.media.push(
-          startSendSpan({ topic: topics.media, key: m.room, partition: this.partition, messageId: m.commandId }),
-        );
-      }
-    });
-  }
-
-  /** Writes snapshots of changed rooms plus the partition checkpoint, inside the open transaction. */
-  private async maybeSnapshot(
-    txn: { send: Producer['send'] },
-    projection: PartitionProjection,
-    now: number,
-  ): Promise<void> {
-    const every = this.ctx.snapshotEveryEvents;
-    if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
-    const offset = projection.lastEventOffset;
-    const snapshots = projection.takeSnapshots(offset, now);
-    const codec = this.ctx.codecs.snapshot;
-    const records = snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition }));
-    const tooLarge = records.filter((r) => r.value.length > SNAPSHOT_MAX_BYTES);
-    if (tooLarge.length > 0) {
-      // A room snapshot carries the room's resume window; one over the broker's record limit would
-      // fail the transaction forever. Skip this round (the rooms stay dirty, no checkpoint): a
-      // rebuild then replays from the previous checkpoint, slower but exact.
-      projection.markDirty(snapshots.map((s) => s.room));
-      this.ctx.logger.warn(
-        { partition: this.partition, rooms: tooLarge.map((r) => r.key), bytes: tooLarge.map((r) => r.value.length) },
-        'room snapshot over the record limit: snapshot round skipped',
-      );
-      return;
-    }
-    const checkpoint: RoomSnapshot = {
-      room: '',
-      seq: 0,
-      offset: Number(offset),
-      takenAt: now,
-      stateFormat: 1,
-      state: Buffer.alloc(0),
-      window: [],
-    };
-    const topic = topicName('snapshots', this.ctx.topicPrefix);
-    // Several requests when large (see chunk.ts); the checkpoint last, so a reader that sees it
-    // has seen the snapshots it vouches for.
-    for (const chunk of chunkByBytes(records, (r) => r.value.length, PRODUCE_CHUNK_BYTES))
-      await txn.send({ topic, acks: -1, messages: chunk });
-    await txn.send({
-      topic,
-      acks: -1,
-      messages: [{ key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition }],
-    });
   }
 
   /**
@@ -556,6 +335,22 @@ export class PartitionWorker {
     this.inbox.stop();
     await this.draining?.catch(() => undefined);
     this.projection = null;
+    await this.dropProducer();
+  }
+
+  /** A worker closed while it was rebuilding (its partition was revoked) must not come back to life. */
+  private assertOpen(): void {
+    if (this.closed) {
+      void this.dropProducer();
+      throw new Error(`partition ${this.partition} worker closed while rebuilding`);
+    }
+  }
+
+  private get closed(): boolean {
+    return this.stateValue === 'closed';
+  }
+
+  private async dropProducer(): Promise<void> {
     const p = this.producer;
     this.producer = null;
     await p?.disconnect().catch(() => undefined);
