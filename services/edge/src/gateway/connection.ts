@@ -55,6 +55,8 @@ export class Connection {
   /** Missed events already sent by earlier records of a resume split over several (see deliveries.ts). */
   replayedBefore = 0;
   lastInboundAt: number;
+  /** When the sweeper last pinged it (its open time until the first ping). */
+  lastPingAt: number;
   invalidFrames = 0;
   strikes: Strikes = NO_STRIKES;
   bucket: TokenBucket;
@@ -82,6 +84,7 @@ export class Connection {
     this.video = client.claims.video;
     this.upgradeRoom = client.upgradeRoom;
     this.lastInboundAt = now;
+    this.lastPingAt = now;
     this.bucket = bucket;
   }
 
