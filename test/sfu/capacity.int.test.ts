@@ -6,7 +6,7 @@ import { createTopics, deleteTopics } from '../support/kafka.js';
 import type { ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
 import { killAll, type EdgeProcess } from '../edge/support/edge-process.js';
-import type { MediaClient } from './support/media-client.js';
+import type { MediaClient } from '@sig/media-peer';
 import { SfuReports } from './support/sfu-reports.js';
 import {
   allFlowing,

@@ -8,7 +8,7 @@ import { randomTopicPrefix } from '../support/ids.js';
 import { createTopics, deleteTopics } from '../support/kafka.js';
 import type { ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
-import type { MediaClient } from './support/media-client.js';
+import type { MediaClient } from '@sig/media-peer';
 import {
   allFlowing,
   dumpForDebugging,

@@ -7,7 +7,7 @@ import { testInfra } from '../support/infra.js';
 import { createTopics, deleteTopics } from '../support/kafka.js';
 import type { ServiceProcess } from '../support/service-process.js';
 import { waitFor } from '../support/wait.js';
-import type { MediaClient } from './support/media-client.js';
+import type { MediaClient } from '@sig/media-peer';
 import { SfuReports } from './support/sfu-reports.js';
 import {
   activeSectionsOf,

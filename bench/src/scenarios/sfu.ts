@@ -4,8 +4,11 @@
  * video streams. Rooms are added step by step until video loss passes 1 % or the worker's CPU
  * passes 90 % of a core. The client peers run in this process (werift, DTLS/SRTP in JS), on the
  * same machine: their CPU is reported too, because on 2 cores it can be what saturates first.
+ * They signal through a real edge WebSocket, with the same client the SFU integration tests use
+ * (@sig/media-peer).
  */
 import { randomUUID } from 'node:crypto';
+import { EdgeLink, MediaClient } from '@sig/media-peer';
 import { cpuMs } from '../lib/machine.js';
 import { Proc, PROFILE_DIR } from '../lib/procs.js';
 import { printProfiles, summariseProfiles } from '../lib/profile.js';
@@ -13,9 +16,11 @@ import { recordScenario, type RunOptions } from '../lib/results.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { printTable } from '../lib/table.js';
+import { benchToken } from '../lib/tokens.js';
 import { delay, waitUntil } from '../lib/wait.js';
-import { MediaClient } from '../sfu/media-client.js';
-import { Signaling } from '../sfu/signaling.js';
+
+/** Two ~1 KB packets per frame at 30 fps: ≈500 kbit/s of video per publisher. */
+const VIDEO_PACKETS_PER_FRAME = 2;
 
 interface Step {
   rooms: number;
@@ -42,11 +47,11 @@ export function sfuForwarding(run: RunOptions): Promise<string> {
     : { roomSteps: [2, 4, 8, 12, 16, 24, 32, 48], windowMs: 15000 };
   return recordScenario(run, 'sfu', async () => {
     const profile = run.profile ? { prefix: `${run.stamp}-sfu` } : undefined;
-    const stack = await startStack(run, { edges: 0, profile });
+    const stack = await startStack(run, { edges: 1, profile });
+    const edge = stack.edges[0]!;
     const pairs: [MediaClient, MediaClient][] = [];
     const steps: Step[] = [];
     let stopReason = 'last step reached';
-    const signaling = new Signaling(run.kafkaBrokers, stack.prefix);
     try {
       const { proc: sfu } = await Proc.start({
         name: 'sfu',
@@ -65,24 +70,20 @@ export function sfuForwarding(run: RunOptions): Promise<string> {
         profile,
       });
       stack.adopt(sfu);
-      await signaling.start();
       try {
         for (const rooms of params.roomSteps) {
           console.log(`[bench] sfu: ${rooms} rooms of 2 (${rooms * 2} forwarded video streams)`);
           while (pairs.length < rooms) {
             const room = `sfu-bench-${pairs.length}-${randomUUID().slice(0, 8)}`;
-            const make = (who: string) =>
-              new MediaClient(
-                { identity: `${who}${pairs.length}`, connectionId: `conn-${who}-${randomUUID()}`, slot: 0 },
-                room,
-                signaling,
-              );
-            const pair: [MediaClient, MediaClient] = [make('a'), make('b')];
+            const make = async (who: string) => {
+              const identity = `${who}${pairs.length}`;
+              return new MediaClient(await EdgeLink.connect(edge.url, identity, await benchToken(identity)), room);
+            };
+            const pair: [MediaClient, MediaClient] = [await make('a'), await make('b')];
             for (const c of pair) await c.join();
-            await waitUntil(() => pair.every((c) => c.sessionId !== null), `both joined ${room}`, 30_000);
             for (const c of pair) {
               await c.publish();
-              c.startMedia();
+              c.startMedia({ videoPacketsPerFrame: VIDEO_PACKETS_PER_FRAME });
             }
             pairs.push(pair);
           }
@@ -134,7 +135,6 @@ export function sfuForwarding(run: RunOptions): Promise<string> {
       }
     } finally {
       await Promise.all(pairs.flat().map((c) => c.close().catch(() => undefined)));
-      await signaling.stop().catch(() => undefined);
       await stack.dispose();
     }
     printTable(

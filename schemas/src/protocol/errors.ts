@@ -90,7 +90,7 @@ export const CLOSE_CODES = {
     name: 'slow_consumer',
     resume: true,
     description:
-      'The client did not read fast enough and its send buffer overflowed; resume to get what it missed. The close frame queues behind the unread data, so a client that is not reading at all sees an abnormal close (1006) instead: resume on that too.',
+      'The client did not read fast enough and its send buffer overflowed; resume to get what it missed. The close frame queues behind the unread data: a client that does not read it within 4 s sees an abnormal close (1006) instead, resume on that too.',
   },
   draining: {
     code: 4005,

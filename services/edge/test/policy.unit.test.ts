@@ -2,7 +2,15 @@ import { CLOSE_CODES } from '@sig/schemas';
 import { describe, expect, test } from 'vitest';
 import { connectionClosedFor, SERVER_CLOSES } from '../src/domain/close.js';
 import { checkMessage, grantsForRoom, parseClaims, type RoomContext, type VideoGrant } from '../src/domain/grants.js';
-import { drainPlan, invalidFrame, NO_STRIKES, strike, sweepAction, sweepTickMs } from '../src/domain/liveness.js';
+import {
+  drainPlan,
+  invalidFrame,
+  NO_STRIKES,
+  pingDue,
+  strike,
+  sweepAction,
+  sweepTickMs,
+} from '../src/domain/liveness.js';
 import { extractCredentials, originAllowed, requestedRoom } from '../src/domain/upgrade.js';
 
 const video: VideoGrant = {
@@ -133,6 +141,40 @@ describe('timing and abuse decisions', () => {
     expect(sweepAction({ ...clock, lastInboundAt: 99_000 }, 100_000, s)).toBe('close_token_expired');
     expect(sweepTickMs(200)).toBe(200);
     expect(sweepTickMs(5000)).toBe(1000);
+  });
+
+  /** Ping times of one connection opened at `openAt`, swept every `tick` ms ± `drift` (alternating). */
+  function pings(interval: number, openAt: number, drift: number, until: number): number[] {
+    const tick = sweepTickMs(interval);
+    const out: number[] = [];
+    let last = openAt;
+    for (let k = 1; k * tick <= until; k++) {
+      const now = k * tick + (k % 2 === 0 ? drift : -drift);
+      if (now <= openAt || !pingDue(last, now, interval, tick)) continue;
+      last = now;
+      out.push(now);
+    }
+    return out;
+  }
+
+  test('pings follow the heartbeat interval even when the sweep timer drifts', () => {
+    // Tick == interval, sweeps alternately 1 ms early and late: one ping per interval, not every other.
+    const fast = pings(200, 0, 1, 10_000);
+    expect(fast).toHaveLength(50);
+    for (const [i, t] of fast.entries()) if (i > 0) expect(t - fast[i - 1]!).toBeLessThanOrEqual(202);
+    // Tick 1 s, interval 5 s, a connection opened mid-tick: gaps stay within interval ± tick/2.
+    const slow = pings(5000, 300, 3, 60_000);
+    expect(slow.length).toBeGreaterThanOrEqual(11);
+    expect(slow[0]! - 300).toBeLessThanOrEqual(5000 + 500 + 3);
+    for (const [i, t] of slow.entries()) {
+      if (i === 0) continue;
+      expect(t - slow[i - 1]!).toBeGreaterThanOrEqual(4500);
+      expect(t - slow[i - 1]!).toBeLessThanOrEqual(5500 + 6);
+    }
+    // Never early by more than half a tick.
+    expect(pingDue(0, 99, 200, 200)).toBe(false);
+    expect(pingDue(0, 100, 200, 200)).toBe(true);
+    expect(pingDue(0, 4499, 5000, 1000)).toBe(false);
   });
 
   test('invalid frames: the limit is tolerated, the next one closes', () => {

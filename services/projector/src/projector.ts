@@ -254,10 +254,14 @@ export class Projector {
       for (const state of w.rooms.values()) {
         const edges = new Set([...state.participants.values()].map((p) => p.connection.edgeId));
         for (const edgeId of edges) {
-          if (!dependsOnEdge(state, edgeId) || !this.liveness?.isDead(edgeId, now)) continue;
+          if (!dependsOnEdge(state, edgeId) || !this.liveness?.isDead(edgeId)) continue;
           const key = `${state.room}|${edgeId}`;
           if (now - (this.reportedEdges.get(key) ?? 0) < 5000) continue;
           this.reportedEdges.set(key, now);
+          this.options.logger.warn(
+            { room: state.room, edgeId, heardAt: this.liveness.heardAt(edgeId) },
+            'edge presumed dead: its participants in the room go reconnecting',
+          );
           void this.scheduler?.fire({ timer: 'EDGE_LIVENESS', room: state.room, sessionId: null, edgeId, dueAt: now });
         }
       }

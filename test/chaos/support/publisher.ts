@@ -6,7 +6,7 @@
  * (answer, reset, new answer); media flow itself is test/sfu/failover.int.test.ts's job.
  */
 import { MediaStreamTrack, RTCPeerConnection, useOPUS, useSdesMid } from 'werift';
-import { loopbackIce } from '../../sfu/support/media-client.js';
+import { loopbackIce } from '@sig/media-peer';
 import type { ChaosClient } from './chaos-client.js';
 
 type Msg = Record<string, unknown> & { type: string };

@@ -4,7 +4,7 @@
  * at 50 packets/s once connected.
  */
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, useOPUS, useSdesMid } from 'werift';
-import { loopbackIce } from '../../sfu/support/media-client.js';
+import { loopbackIce } from '@sig/media-peer';
 
 const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
 

@@ -4,13 +4,16 @@
  * peers in this process speaking the WebSocket protocol to the edge, like a browser app.
  */
 import type { PeerConfig } from 'werift';
+import { EdgeLink, MediaClient, type Received, type VideoCodec } from '@sig/media-peer';
 import type { WireIceServer } from '@sig/schemas';
 import { startEdge, type EdgeProcess } from '../../edge/support/edge-process.js';
+import { token } from '../../edge/support/tokens.js';
 import { testInfra } from '../../support/infra.js';
 import { ServiceProcess } from '../../support/service-process.js';
-import { EdgeLink } from './edge-link.js';
-import { MediaClient, type Received, type VideoCodec } from './media-client.js';
 import type { SfuReports } from './sfu-reports.js';
+
+/** Grants of a participant who publishes and subscribes. */
+const MEDIA_GRANTS = { room: '*', roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true };
 
 /** Environment shared by the services of one test file. */
 export function baseEnv(prefix: string): Record<string, string> {
@@ -45,7 +48,8 @@ export async function mediaClient(
   ice?: Partial<PeerConfig> | ((servers: readonly WireIceServer[]) => Partial<PeerConfig>),
   codec?: VideoCodec,
 ): Promise<MediaClient> {
-  return new MediaClient(await EdgeLink.connect(edge, identity), room, ice, codec);
+  const jwt = await token({ sub: identity, video: MEDIA_GRANTS });
+  return new MediaClient(await EdgeLink.connect(edge.url(), identity, jwt), room, ice, codec);
 }
 
 /** An SFU worker bound to loopback. */

@@ -9,7 +9,12 @@
  *   gateway, and only absurd frames (over twice the cap) meet the bare close;
  * - text goes out as UTF-8 bytes, never as a JS string: this uWS build copies a string's one-byte
  *   (Latin-1) representation as is, so "é" went out as the byte 0xE9, an invalid UTF-8 text frame
- *   that made every browser fail the connection (1006). Found by the fuzzer (test/fuzz).
+ *   that made every browser fail the connection (1006). Found by the fuzzer (test/fuzz);
+ * - uWS drops any frame, the close frame included, while more than `maxBackpressure` is buffered.
+ *   The gateway closes a slow consumer with 4004 once its buffer passes SEND_BUFFER_MAX_BYTES; with
+ *   uWS' limit at the same value the 4004 frame was dropped and the client saw a bare 1006 once it
+ *   read again. uWS' limit is therefore one largest message plus a close frame above ours, so the
+ *   4004 is queued behind what is buffered (uWS then gives the client 4 s to read it, see below).
  */
 import uWS from 'uWebSockets.js';
 import type { Logger } from '@sig/runtime';
@@ -57,7 +62,7 @@ export class WsServer {
       .App()
       .ws<UserData>('/ws', {
         maxPayloadLength: Math.max(2 * o.maxMessageBytes, o.maxMessageBytes + 64 * 1024),
-        maxBackpressure: o.sendBufferMaxBytes,
+        maxBackpressure: o.sendBufferMaxBytes + closeHeadroom(o.maxMessageBytes),
         // We close slow consumers ourselves, with 4004: uWS would close without a code.
         closeOnBackpressureLimit: 0,
         // Liveness is the app-level heartbeat (sweeper); uWS timers would close without our codes.
@@ -168,6 +173,16 @@ export class WsServer {
       },
     );
   }
+}
+
+/**
+ * Bytes uWS may buffer above SEND_BUFFER_MAX_BYTES: the message that crossed the bound (a client
+ * payload of up to MAX_MESSAGE_BYTES, at most doubled by JSON escaping, plus its envelope) and the
+ * 4004 close frame behind it. After `end()` uWS closes the socket for good if it has not drained
+ * within 4 s (its close timeout with idleTimeout 0), so a stuck client never pins the memory.
+ */
+export function closeHeadroom(maxMessageBytes: number): number {
+  return 2 * maxMessageBytes + 64 * 1024;
 }
 
 function socketOf(ws: uWS.WebSocket<UserData>): ClientSocket {

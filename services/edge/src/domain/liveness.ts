@@ -35,6 +35,16 @@ export function sweepTickMs(heartbeatIntervalMs: number): number {
   return Math.max(50, Math.min(1000, heartbeatIntervalMs));
 }
 
+/**
+ * Whether a connection last pinged at `lastPingAt` is due its next ping at this sweep. Timers
+ * drift both ways: with a tick equal to the interval, a sweep 1 ms early would see 199 of 200 ms
+ * elapsed and skip, pinging only every second interval. Half a tick of tolerance pings at the
+ * sweep nearest the interval instead, so the gap between pings stays within interval ± tick/2.
+ */
+export function pingDue(lastPingAt: number, now: number, heartbeatIntervalMs: number, tickMs: number): boolean {
+  return now - lastPingAt >= heartbeatIntervalMs - tickMs / 2;
+}
+
 /** Rate-limit strikes: how many refusals recently, and when the last one was. */
 export interface Strikes {
   readonly count: number;

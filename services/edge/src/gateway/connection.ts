@@ -61,6 +61,8 @@ export class Connection {
    */
   deliveredSeq = 0;
   lastInboundAt: number;
+  /** When the sweeper last pinged it (its open time until the first ping). */
+  lastPingAt: number;
   invalidFrames = 0;
   strikes: Strikes = NO_STRIKES;
   bucket: TokenBucket;
@@ -88,6 +90,7 @@ export class Connection {
     this.video = client.claims.video;
     this.upgradeRoom = client.upgradeRoom;
     this.lastInboundAt = now;
+    this.lastPingAt = now;
     this.bucket = bucket;
   }
 

@@ -1,13 +1,13 @@
 /**
  * One timer for all connections (not one per socket): sends the app-level `ping` every heartbeat
- * interval, closes connections silent for the heartbeat timeout (4006), warns before a token
+ * interval (counted per connection from its open or its last ping, see `pingDue`), closes connections silent for the heartbeat timeout (4006), warns before a token
  * expires and closes at expiry (4001), and hands out fresh TURN credentials before the previous
  * ones expire (`ice_servers` notice). Per-socket timers would cost a timer object and a wakeup
  * per connection; a sweep over ~19k connections takes about a millisecond.
  */
 import type { Logger } from '@sig/runtime';
 import { iceGrantFor, iceRefreshDue, type IceSettings } from '../domain/ice.js';
-import { sweepAction, sweepTickMs, type SweepSettings } from '../domain/liveness.js';
+import { pingDue, sweepAction, sweepTickMs, type SweepSettings } from '../domain/liveness.js';
 import type { Connection } from './connection.js';
 import type { ConnectionRegistry } from './registry.js';
 
@@ -18,7 +18,6 @@ export interface SweeperSettings extends SweepSettings {
 
 export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
-  #lastPingAt = 0;
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -29,7 +28,6 @@ export class Sweeper {
 
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#lastPingAt = this.now();
     this.#timer = setInterval(() => this.sweep(), sweepTickMs(this.settings.heartbeatIntervalMs));
   }
 
@@ -41,8 +39,8 @@ export class Sweeper {
   /** One pass over every connection (public for tests). */
   sweep(): void {
     const now = this.now();
-    const ping = now - this.#lastPingAt >= this.settings.heartbeatIntervalMs;
-    if (ping) this.#lastPingAt = now;
+    const { heartbeatIntervalMs } = this.settings;
+    const tickMs = sweepTickMs(heartbeatIntervalMs);
     let closed = 0;
     for (const conn of this.registry.values()) {
       if (!conn.isOpen) continue;
@@ -65,7 +63,10 @@ export class Sweeper {
       if (conn.iceExpiresAt !== null && iceRefreshDue(conn.iceExpiresAt, this.settings.ice.turnTtlMs, now)) {
         this.#refreshIce(conn, now);
       }
-      if (ping) conn.send({ type: 'ping', ts: now });
+      if (pingDue(conn.lastPingAt, now, heartbeatIntervalMs, tickMs)) {
+        conn.lastPingAt = now;
+        conn.send({ type: 'ping', ts: now });
+      }
     }
     if (closed > 0) this.logger.debug({ closed }, 'sweep closed connections');
   }

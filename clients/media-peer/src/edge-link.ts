@@ -1,15 +1,10 @@
 /**
- * A media test client's signaling: one WebSocket to a real edge, authenticated the way a browser
+ * A media participant's signaling: one WebSocket to a real edge, authenticated the way a browser
  * does it (subprotocol `access_token, <jwt>`). Requests carry an id and resolve on the edge's
  * `ack` — which means the command is durably in Kafka — or reject with the edge's error code.
  */
 import { randomUUID } from 'node:crypto';
 import type { ClientMessage, ServerMessage } from '@sig/schemas';
-import type { EdgeProcess } from '../../edge/support/edge-process.js';
-import { token } from '../../edge/support/tokens.js';
-
-/** Grants of a participant who publishes and subscribes. */
-const MEDIA_GRANTS = { room: '*', roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true };
 
 /** The edge refused a request (`error` answer). */
 export class EdgeRequestError extends Error {
@@ -24,6 +19,7 @@ export class EdgeRequestError extends Error {
 /** A client message without its request id (the link assigns one). */
 export type Request = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, 'id'> : never) : never;
 
+/** One participant's WebSocket to an edge. */
 export class EdgeLink {
   /** Every server message, in arrival order. */
   readonly received: ServerMessage[] = [];
@@ -32,7 +28,7 @@ export class EdgeLink {
 
   private constructor(
     readonly identity: string,
-    readonly edge: EdgeProcess,
+    readonly url: string,
     private readonly ws: WebSocket,
   ) {
     ws.addEventListener('message', (event) => {
@@ -57,17 +53,16 @@ export class EdgeLink {
     });
   }
 
-  /** Connects `identity` to `edge` with a token granting media in any room. */
-  static async connect(edge: EdgeProcess, identity: string): Promise<EdgeLink> {
-    const jwt = await token({ sub: identity, video: MEDIA_GRANTS });
-    const ws = new WebSocket(edge.url(), ['access_token', jwt]);
+  /** Connects `identity` to the edge WebSocket `url` with the access token `jwt`. */
+  static async connect(url: string, identity: string, jwt: string): Promise<EdgeLink> {
+    const ws = new WebSocket(url, ['access_token', jwt]);
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => resolve(), { once: true });
-      ws.addEventListener('error', () => reject(new Error(`${identity}: WebSocket to ${edge.url()} did not open`)), {
+      ws.addEventListener('error', () => reject(new Error(`${identity}: WebSocket to ${url} did not open`)), {
         once: true,
       });
     });
-    return new EdgeLink(identity, edge, ws);
+    return new EdgeLink(identity, url, ws);
   }
 
   get isOpen(): boolean {

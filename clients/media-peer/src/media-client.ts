@@ -3,7 +3,8 @@
  * generates itself (small synthetic payloads at real rates: Opus silence at 50 packets/s, a
  * VP8 keyframe-like frame at 30 fps), and a SUBSCRIBER connection created on the SFU's first
  * offer, counting the RTP of every remote track. Signaling is the client WebSocket protocol
- * through a real edge (edge-link.ts), as a browser app speaks it.
+ * through a real edge (edge-link.ts), as a browser app speaks it. The SFU integration tests
+ * (test/sfu) and the SFU benchmark (bench/src/scenarios/sfu.ts, at ≈500 kbit/s) both drive it.
  */
 import {
   MediaStream,
@@ -21,8 +22,8 @@ import {
   type RTCSessionDescription,
 } from 'werift';
 import type { ServerMessage, WireIceCandidate, WireIceServer, WireMediaTransport } from '@sig/schemas';
-import { waitFor } from '../../support/wait.js';
 import type { EdgeLink, Request } from './edge-link.js';
+import { until } from './until.js';
 
 /** ICE settings of test clients: loopback only, no public STUN (werift's default). */
 export function loopbackIce(): Partial<PeerConfig> {
@@ -99,6 +100,8 @@ export class MediaClient {
   readonly received = new Map<string, Received>();
   readonly trackIds: { audio: string; video: string };
   publishedAt = 0;
+  /** Video RTP packets written into the published track (the benchmark computes loss from it). */
+  videoSent = 0;
   mediaResets = 0;
   /** Keyframe requests (PLI) that reached the published video track. */
   keyframeRequests = 0;
@@ -140,9 +143,10 @@ export class MediaClient {
   /** Sends `join` and waits for `joined`. */
   async join(): Promise<void> {
     await this.#send({ type: 'join', room: this.room });
-    await waitFor(() => this.sessionId !== null || this.messages.find((m) => m.type === 'error'), {
-      message: `${this.identity} gets joined`,
-    });
+    await until(
+      () => this.sessionId !== null || this.messages.some((m) => m.type === 'error'),
+      `${this.identity} gets joined`,
+    );
     if (this.sessionId === null) throw new Error(`${this.identity} could not join: ${JSON.stringify(this.messages)}`);
   }
 
@@ -188,8 +192,12 @@ export class MediaClient {
   /** Resolves when the current publisher connection finished gathering candidates. */
   gathered: Promise<void> = Promise.resolve();
 
-  /** Starts generating RTP into the published tracks (Opus 50 packets/s, VP8 30 frames/s). */
-  startMedia(): void {
+  /**
+   * Starts generating RTP into the published tracks: Opus 50 packets/s, video 30 frames/s of
+   * `videoPacketsPerFrame` ~1 KB packets (1 ≈ 250 kbit/s, what the tests need; the benchmark
+   * sends 2 ≈ 500 kbit/s).
+   */
+  startMedia({ videoPacketsPerFrame = 1 }: { readonly videoPacketsPerFrame?: number } = {}): void {
     this.stopMedia();
     let seqA = Math.floor(Math.random() * 60_000);
     let seqV = Math.floor(Math.random() * 60_000);
@@ -208,12 +216,17 @@ export class MediaClient {
       setInterval(() => {
         tsV = (tsV + 3000) >>> 0;
         const [pt, payload] = this.videoCodec === 'VP8' ? [96, VP8_KEYFRAME] : [102, H264_IDR];
-        this.#video?.writeRtp(
-          new RtpPacket(
-            new RtpHeader({ payloadType: pt, sequenceNumber: seqV++ & 0xffff, timestamp: tsV, marker: true }),
-            payload,
-          ),
-        );
+        for (let i = 1; i <= videoPacketsPerFrame; i++) {
+          if (!this.#video) return;
+          const marker = i === videoPacketsPerFrame;
+          this.#video.writeRtp(
+            new RtpPacket(
+              new RtpHeader({ payloadType: pt, sequenceNumber: seqV++ & 0xffff, timestamp: tsV, marker }),
+              payload,
+            ),
+          );
+          this.videoSent++;
+        }
       }, 33),
     );
   }
