@@ -8,6 +8,8 @@ import {
   type RoomState,
   type RoomStateJson,
 } from '../src/domain/index.js';
+import type { AuditRecord } from '../src/cli/records.js';
+import { verify } from '../src/cli/verify.js';
 import { bodies, Client, CONFIG, join, run } from './builders.js';
 
 const alice = new Client('alice');
@@ -107,5 +109,23 @@ describe('client retries (request ids)', () => {
     const restored = stateFromJson(v1, 1);
     expect([...restored.participants.values()].map((p) => p.recentRequestIds)).toEqual([[], []]);
     expect(() => stateFromJson(json, 3)).toThrow(/unsupported room state format 3/);
+  });
+});
+
+describe('signal-replay verify and client retries', () => {
+  it('accepts an unanswered retry of an answered request, and still reports an unanswered new request', () => {
+    const commands = [req(alice, 'j1', join(), 1), req(bob, 'j1', join(), 2), req(alice, 'd1', data('hi'), 3)];
+    const retry = req(alice, 'd1', data('hi'), 4);
+    const { decisions } = run([...commands, retry]);
+    expect(decisions.at(-1)!.duplicate).toBe(true);
+    const at = (offset: number) => ({ partition: 0, offset, timestamp: offset });
+    const records: AuditRecord[] = [
+      ...[...commands, retry].map((command, i) => ({ topic: 'commands' as const, command, ...at(i) })),
+      ...decisions.flatMap((d) => d.events).map((event, i) => ({ topic: 'roomEvents' as const, event, ...at(i) })),
+    ];
+    expect(verify(records).violations).toEqual([]);
+    // The same command with a request id nobody answered is a command the room ignored.
+    const ignored = { topic: 'commands' as const, command: req(alice, 'd9', data('hi'), 5), ...at(9) };
+    expect(verify([...records, ignored]).violations.map((v) => v.kind)).toEqual(['command_unanswered']);
   });
 });
