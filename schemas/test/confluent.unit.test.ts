@@ -18,7 +18,7 @@ const event: RoomEvent = {
   room: 'room-a',
   seq: 7,
   at: 1_700_000_000_000,
-  causation: { commandId: 'c-1', requestId: 'r1' },
+  causation: { commandId: 'c-1', requestId: 'r1', sessionId: null },
   audience: { type: 'AudienceRoom', exclude: [] },
   body: { type: 'RoomClosed', reason: 'EMPTY_TIMEOUT' },
 };

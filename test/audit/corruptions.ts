@@ -12,7 +12,11 @@ export interface Corruption {
 type EventRecord = Extract<AuditRecord, { topic: 'roomEvents' }>;
 const events = (log: readonly AuditRecord[]) => log.filter((r): r is EventRecord => r.topic === 'roomEvents');
 
-/** A data message in the middle of the session: its effect on state is nil, so only the damage shows. */
+/**
+ * A data message in the middle of the session: its only effect on state is its request id in the
+ * sender's window (which deduplicates client retries), so besides the damage only a snapshot taken
+ * after it shows (see staleSnapshot).
+ */
 function victim(log: readonly AuditRecord[]): { index: number; event: EventRecord } {
   const data = events(log).filter((r) => r.event.body.type === 'DataRelayed');
   const event = data[Math.floor(data.length / 2)];
@@ -36,6 +40,14 @@ function soleAnswer(log: readonly AuditRecord[], room: string, seq: number): boo
   return cause !== undefined && all.filter((r) => r.event.causation?.commandId === cause).length === 1;
 }
 
+/** The snapshot mismatch a lost or misplaced event at `seq` causes, if the latest snapshot covers it. */
+function staleSnapshot(log: readonly AuditRecord[], room: string, seq: number): [string, number, string][] {
+  const s = log.findLast((r) => r.topic === 'snapshots');
+  return s?.topic === 'snapshots' && s.snapshot.room === room && s.snapshot.seq >= seq
+    ? [[room, s.snapshot.seq, 'snapshot_mismatch']]
+    : [];
+}
+
 const unbacked = (room: string, seq: number, n: number): [string, number, string][] =>
   Array.from({ length: n }, () => [room, seq, 'delivery_unbacked']);
 
@@ -55,6 +67,7 @@ export const corruptions: readonly Corruption[] = [
     // The data message was its command's only answer: that command is now unanswered too.
     expected: (room, seq, log) => [
       [room, seq + 1, 'gap'],
+      ...staleSnapshot(log, room, seq),
       ...unbacked(room, seq, copies(log, room, seq)),
       ...(soleAnswer(log, room, seq) ? [[room, null, 'command_unanswered'] as [string, null, string]] : []),
     ],
@@ -86,9 +99,10 @@ export const corruptions: readonly Corruption[] = [
       records[next] = { ...later, event: event.event };
       return { records, seq: event.event.seq };
     },
-    expected: (room, seq) => [
+    expected: (room, seq, log) => [
       [room, seq + 1, 'gap'],
       [room, seq, 'out_of_order'],
+      ...staleSnapshot(log, room, seq),
     ],
   },
   {
@@ -136,7 +150,14 @@ export const corruptions: readonly Corruption[] = [
     corrupt: (log) => {
       const c = log.find((r) => r.topic === 'commands' && r.command.source.type === 'ClientSource');
       if (!c || c.topic !== 'commands') throw new Error('the recorded session has no client command');
-      const forged = { ...c, offset: c.offset + 10_000, command: { ...c.command, commandId: 'forged-command' } };
+      if (c.command.source.type !== 'ClientSource') throw new Error('not a client command');
+      // A new request id: the same id would be a client retry, which the room rightly decides once.
+      const source = { ...c.command.source, requestId: 'forged-request' };
+      const forged = {
+        ...c,
+        offset: c.offset + 10_000,
+        command: { ...c.command, commandId: 'forged-command', source },
+      };
       return { records: [...log, forged], seq: 0 };
     },
     expected: (room) => [[room, null, 'command_unanswered']],

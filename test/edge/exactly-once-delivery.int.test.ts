@@ -61,7 +61,7 @@ function roomEvent(room: string, seq: number, body: RoomEventBody, requestId: st
     room,
     seq,
     at: Date.now(),
-    causation: { commandId: randomId('cmd'), requestId },
+    causation: { commandId: randomId('cmd'), requestId, sessionId: null },
     audience: { type: 'AudienceRoom', exclude: [] },
     body,
   };

@@ -30,6 +30,7 @@ import {
   decide,
   evolve,
   initialState,
+  participantByConnection,
   replay,
   type DeciderConfig,
   type RoomState,
@@ -244,6 +245,7 @@ const source: fc.Arbitrary<(requestId: string) => CommandSource> = fc.oneof(
 );
 
 const step = fc.record({ source, body: bodies, advanceMs: fc.nat({ max: 30_000 }) });
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 
 /** Which source produces each body in the system: edges, SFU workers, the projector's timers. */
 function SOURCE_OF(type: CommandBody['type']): string {
@@ -261,6 +263,42 @@ function resolver(state: RoomState, source: CommandSource): (ref: SessionRef) =>
       return [...state.participants.values()].find((p) => p.identity === sender)?.sessionId ?? 'ses_none';
     return ids[ref.nth % Math.max(1, ids.length)] ?? 'ses_none';
   };
+}
+
+/** The state without the request-id windows (what a forged command may still change). */
+function withoutRequestIds(state: RoomState): RoomState {
+  const participants = new Map([...state.participants].map(([id, p]) => [id, { ...p, recentRequestIds: [] }]));
+  return { ...state, participants };
+}
+
+/** Builds and decides the commands of `steps` in order: the commands, the events, and the state after each. */
+function runSteps(steps: readonly Step[]): { commands: Command[]; events: RoomEvent[]; states: RoomState[] } {
+  let state = initialState(ROOM);
+  let now = 1_000_000;
+  const commands: Command[] = [];
+  const events: RoomEvent[] = [];
+  const states = [state];
+  steps.forEach((s, i) => {
+    now += s.advanceMs;
+    const source = s.source(`r${i}`);
+    const body = s.body.body(resolver(state, source), state.seq);
+    if (body.type === 'TimerFired') (body as { dueAt: number }).dueAt = now - body.dueAt;
+    const command: Command = { commandId: `cmd-${i}`, room: ROOM, receivedAt: now, source, body };
+    const d = decide(command, state, CONFIG);
+    commands.push(command);
+    events.push(...d.events);
+    state = d.state;
+    states.push(state);
+  });
+  return { commands, events, states };
+}
+
+/** The session holding a client command's connection in `state`, if any. */
+function holder(state: RoomState, command: Command): string | undefined {
+  const src = command.source;
+  return src.type === 'ClientSource'
+    ? participantByConnection(state, src.edgeId, src.connectionId)?.sessionId
+    : undefined;
 }
 
 describe('decider properties (fast-check)', () => {
@@ -310,10 +348,10 @@ describe('decider properties (fast-check)', () => {
               expect(joined.has(e.body.sessionId), `${e.body.type} ${e.body.sessionId} before joined`).toBe(true);
           }
           // A body from a source that cannot produce it (only a Kafka writer can forge that) is
-          // refused and changes nothing but the sequence.
+          // refused and changes nothing but the sequence (and the sender's remembered request ids).
           if (!SOURCE_OF(body.type).includes(command.source.type)) {
             expect(decision.rejected?.code).toBe('bad_request');
-            expect({ ...decision.state, seq: state.seq }).toEqual(state);
+            expect(withoutRequestIds({ ...decision.state, seq: state.seq })).toEqual(withoutRequestIds(state));
           }
           // Participants never exceed the room's capacity.
           expect(decision.state.participants.size).toBeLessThanOrEqual(CONFIG.room.maxParticipants);
@@ -341,6 +379,55 @@ describe('decider properties (fast-check)', () => {
       'rejected:room_full',
     ])
       expect(seen.get(type) ?? 0, `${type} never decided: ${JSON.stringify([...seen])}`).toBeGreaterThan(0);
+  }, 30_000);
+
+  test('client retries: a history with duplicated client commands decides the same events as without', () => {
+    let duplicates = 0;
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 60, size: 'max' }),
+        // Retries: which command (index modulo the history) is sent again, how many commands later.
+        fc.array(fc.record({ of: fc.nat(), later: fc.nat({ max: 5 }) }), { maxLength: 20 }),
+        (steps, retries) => {
+          const original = runSteps(steps);
+          // A retry goes out on the connection of the original, with its request id and a new command
+          // id. It is a duplicate when the original was logged and decided (it produced events) by the
+          // session that still holds that connection when the retry arrives; otherwise (never joined,
+          // left, resumed elsewhere, an answer only the SFU gives) the retry is a new request.
+          const after = new Map<number, Command[]>();
+          for (const { of, later } of retries) {
+            const j = of % original.commands.length;
+            const at = Math.min(j + later, original.commands.length - 1);
+            const cmd = original.commands[j]!;
+            const decided = original.events.some((e) => e.causation?.commandId === cmd.commandId);
+            const session = holder(original.states[j + 1]!, cmd);
+            if (cmd.source.type !== 'ClientSource' || !decided || session === undefined) continue;
+            if (holder(original.states[at + 1]!, cmd) !== session) continue;
+            const retry = { ...cmd, commandId: `${cmd.commandId}-retry-${after.get(at)?.length ?? 0}` };
+            after.set(at, [...(after.get(at) ?? []), retry]);
+          }
+          let state = initialState(ROOM);
+          const events: RoomEvent[] = [];
+          original.commands.forEach((cmd, i) => {
+            for (const c of [cmd, ...(after.get(i) ?? [])]) {
+              const d = decide(c, state, CONFIG);
+              if (c !== cmd) {
+                duplicates++;
+                expect(d.duplicate, `${c.commandId} not recognised as a retry`).toBe(true);
+                expect(d.events).toEqual([]);
+                expect(d.media).toEqual([]);
+              }
+              events.push(...d.events);
+              state = d.state;
+            }
+          });
+          expect(events).toEqual(original.events);
+          expect(state).toEqual(original.states.at(-1));
+        },
+      ),
+      { numRuns: 200, seed: SEED },
+    );
+    expect(duplicates, 'the generator produced no retry to deduplicate').toBeGreaterThan(50);
   }, 30_000);
 
   test('evolve is total: any event body of the decider, applied to any reachable state, yields a state', () => {

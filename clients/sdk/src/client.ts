@@ -17,6 +17,7 @@ import {
   type ServerMessageOf,
   type ServerMessageType,
 } from './protocol.js';
+import { RetryRequests, type RequestRetryPolicy } from './request-retry.js';
 import { applyToRoom, RoomModel } from './room.js';
 import { SeqTracker } from './sequence.js';
 import { transition, type ConnectionState } from './state.js';
@@ -39,6 +40,13 @@ export interface SignalClientOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** How long a request waits for its ack. Default 10 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * When a request that was refused with a retriable error, not acked in time, or lost with the
+   * socket is sent again, with the same id (the server decides it once). Default
+   * {@link RetryRequests}: 5 attempts in all, the reconnect schedule, `retryAfterMs` respected.
+   * {@link NO_REQUEST_RETRY} turns retries off.
+   */
+  readonly requestRetry?: RequestRetryPolicy;
 }
 
 /** Options of {@link SignalClient.join}. */
@@ -80,6 +88,7 @@ interface Pending {
 export class SignalClient extends TypedEmitter<SignalClientEvents> {
   readonly #options: SignalClientOptions;
   readonly #backoff: BackoffPolicy;
+  readonly #requestRetry: RequestRetryPolicy;
   readonly #seq = new SeqTracker();
   readonly #roomModel = new RoomModel();
   readonly #pending = new Map<string, Pending>();
@@ -101,6 +110,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     super();
     this.#options = options;
     this.#backoff = options.backoff ?? new ExponentialBackoff();
+    this.#requestRetry = options.requestRetry ?? new RetryRequests();
   }
 
   /** The current connection state. */
@@ -169,9 +179,57 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#sendRaw(message);
   }
 
-  /** Sends a message with a request id; resolves on its ack, rejects with the server's error. */
-  request(message: Outgoing): Promise<void> {
+  /**
+   * Sends a message with a request id; resolves on its ack, rejects with the server's error. A
+   * retriable failure (see `requestRetry`) sends it again with the same id, once the session is
+   * joined again, until the policy gives up: then it rejects with the last error.
+   */
+  async request(message: Outgoing): Promise<void> {
     const id = `r${++this.#requests}`;
+    const session = this.#sessionId;
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#requestOnce(message, id);
+      } catch (error) {
+        if (!(error instanceof SignalClientError)) throw error;
+        const elapsedMs = Date.now() - started;
+        const delayMs = this.#requestRetry.nextRequestDelayMs({ type: message.type, attempt, elapsedMs, error });
+        if (delayMs === null) throw error;
+        await this.#readyToRetry(delayMs, session, error);
+      }
+    }
+  }
+
+  /**
+   * Resolves after `delayMs` once the client is joined in `session` (after a resume, its replay
+   * included); rejects with `error` if the session is over (a fresh join is another session, where
+   * the id would be a new request), or with the reason the client closed.
+   */
+  #readyToRetry(delayMs: number, session: string | null, error: SignalClientError): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let waiting = true;
+      const check = () => {
+        const state = this.#state;
+        let failure: Error | null = null;
+        if (state.status === 'closed') failure = state.error ?? SignalClientError.closed();
+        else if (this.#sessionId !== session && (session === null || this.#sessionId !== null)) failure = error;
+        else if (waiting || state.status !== 'joined') return;
+        off();
+        clearTimeout(timer);
+        if (failure) reject(failure);
+        else resolve();
+      };
+      const off = this.on('state', check);
+      const timer = setTimeout(() => {
+        waiting = false;
+        check();
+      }, delayMs);
+    });
+  }
+
+  /** One attempt of a request: resolves on the ack of `id`, rejects on its error, loss or timeout. */
+  #requestOnce(message: Outgoing, id: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {

@@ -26,24 +26,28 @@ export class SignalClientError extends Error {
   readonly retryAfterMs: number | undefined;
   /** WebSocket close code, for connection_closed. */
   readonly closeCode: number | undefined;
+  /** Room sequence of the refusal when the room decided it (final); undefined for the edge's and the SDK's. */
+  readonly seq: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
     /** Whether the same operation may succeed if tried again later. */
     readonly retriable: boolean,
-    extra: { retryAfterMs?: number; closeCode?: number; cause?: unknown } = {},
+    extra: { retryAfterMs?: number; closeCode?: number; seq?: number; cause?: unknown } = {},
   ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
     this.name = 'SignalClientError';
     this.retryAfterMs = extra.retryAfterMs;
     this.closeCode = extra.closeCode;
+    this.seq = extra.seq;
   }
 
   /** The error a server `error` message stands for. */
   static fromServer(m: ServerMessageOf<'error'>): SignalClientError {
     return new SignalClientError(m.code, m.message, m.retriable, {
       ...(m.retryAfterMs === undefined ? {} : { retryAfterMs: m.retryAfterMs }),
+      ...(m.seq === undefined ? {} : { seq: m.seq }),
     });
   }
 

@@ -16,6 +16,8 @@ export { SfuSession } from './sfu.js';
 export type { SfuRemoteTrack, SfuSessionEvents, TrackSource } from './sfu.js';
 export { ExponentialBackoff, NO_RECONNECT } from './backoff.js';
 export type { BackoffPolicy, ExponentialBackoffOptions, RetryContext } from './backoff.js';
+export { isRetriableRequestFailure, NO_REQUEST_RETRY, RetryRequests } from './request-retry.js';
+export type { RequestRetryContext, RequestRetryPolicy, RetryRequestsOptions } from './request-retry.js';
 export { SignalClientError } from './errors.js';
 export type { ErrorCode, SdkErrorCode } from './errors.js';
 export { canTransition, IllegalStateError, transition } from './state.js';

@@ -561,6 +561,8 @@ export interface Causation {
   readonly commandId: string;
   /** Client request id of the causing command. */
   readonly requestId: string | null;
+  /** Participant session that sent the causing client command, when it had one (null: not joined yet, or not a client command); scopes the request id, which deduplicates client retries (v2). */
+  readonly sessionId: string | null;
 }
 
 /** Every connected, visible participant of the room at this sequence, except the listed sessions. */
@@ -957,7 +959,7 @@ export const SCHEMA_VERSIONS = {
   'signal.Delivery': 1,
   'signal.EdgeHeartbeat': 1,
   'signal.MediaCommand': 1,
-  'signal.RoomEvent': 1,
+  'signal.RoomEvent': 2,
   'signal.RoomSnapshot': 1,
   'signal.SessionFact': 1,
 } as const;

@@ -71,7 +71,8 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 export const RequestId = Type.String({
   minLength: 1,
   maxLength: PROTOCOL_LIMITS.requestId,
-  description: 'Client request id (1–64 characters), echoed in the ack or error answering this message.',
+  description:
+    'Client request id (1–64 characters), echoed in the ack or error answering this message; an idempotency key within the session.',
 });
 export const RoomId = Type.String({
   minLength: 1,

@@ -44,7 +44,7 @@ function event(seq: number, body: RoomEventBody, requestId: string | null = null
     room: 'r1',
     seq,
     at: 1000 + seq,
-    causation: { commandId: `cmd-${seq}`, requestId },
+    causation: { commandId: `cmd-${seq}`, requestId, sessionId: null },
     audience: { type: 'AudienceRoom', exclude: [] },
     body,
   };

@@ -116,7 +116,7 @@ export const METRICS = {
   projectorCommands: {
     type: 'counter',
     name: 'signal_projector_commands_total',
-    help: 'Commands decided, by command type and outcome (accepted, rejected).',
+    help: 'Commands decided, by command type and outcome (accepted, rejected, duplicate: a client retry decided before).',
     labelNames: ['type', 'outcome'],
   },
   projectorRebuildSeconds: {

@@ -13,8 +13,8 @@ export interface ProjectorMetrics {
   readonly consumerLag: ReturnType<typeof metric<'consumerLag'>>;
   readonly rebuildSeconds: ReturnType<typeof metric<'projectorRebuildSeconds'>>;
   readonly rebuildEvents: ReturnType<typeof metric<'projectorRebuildEvents'>>;
-  /** A command was decided: accepted, or rejected with `code`. */
-  decided(type: string, code: string | null): void;
+  /** A command was decided: accepted, rejected with `code`, or recognised as a client retry. */
+  decided(type: string, code: string | null, duplicate?: boolean): void;
   /** A room event was written. */
   eventWritten(type: string): void;
 }
@@ -41,8 +41,8 @@ export function createProjectorMetrics(roomsByPartition: () => ReadonlyMap<numbe
     consumerLag: metric(registry, 'consumerLag'),
     rebuildSeconds: metric(registry, 'projectorRebuildSeconds'),
     rebuildEvents: metric(registry, 'projectorRebuildEvents'),
-    decided(type, code) {
-      commands.inc({ type, outcome: code === null ? 'accepted' : 'rejected' });
+    decided(type, code, duplicate = false) {
+      commands.inc({ type, outcome: duplicate ? 'duplicate' : code === null ? 'accepted' : 'rejected' });
       if (code !== null) errors.inc({ code });
     },
     eventWritten(type) {

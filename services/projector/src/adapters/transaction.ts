@@ -187,10 +187,11 @@ function decideOne(
         events: decision.events.length,
         media: decision.media.length,
         rejected: decision.rejected?.code,
+        duplicate: decision.duplicate || undefined,
       },
       'command decided',
     );
-    ctx.metrics?.decided(command.body.type, decision.rejected?.code ?? null);
+    ctx.metrics?.decided(command.body.type, decision.rejected?.code ?? null, decision.duplicate);
     for (const r of out.roomEvents.slice(from.events)) {
       ctx.metrics?.eventWritten(r.event.body.type);
       spans.roomEvents.push(

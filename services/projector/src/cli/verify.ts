@@ -62,7 +62,8 @@ type Located = Pick<AuditRecord, 'topic' | 'partition' | 'offset'>;
  * Rebuilds every room with the projector's own `evolve` and checks the log's guarantees:
  * per-room sequences gap-free and increasing, per-room order (one partition, increasing offsets),
  * deliveries backed by identical logged events, every accepted
- * client command answered (an event caused by it, its CommandRejected, or a media command), and
+ * client command answered (an event caused by it, its CommandRejected, or a media command, unless
+ * it is a client retry of a request its session already had answered: same identity and request id), and
  * the rebuilt state equal to each room's latest snapshot. Pure: the records are the only input.
  */
 export function verify(records: Iterable<AuditRecord>): VerifyResult {
@@ -104,9 +105,21 @@ export function verify(records: Iterable<AuditRecord>): VerifyResult {
 
   const cursors = new Map<string, RoomCursor>();
   const logged = new Map<string, RoomEvent>();
+  // Requests answered per (room, identity of the sending session, request id): the projector
+  // decides a client retry of one of them only once, so the retry's command stays unanswered.
+  const identities = new Map<string, string>();
+  const answeredRequests = new Set<string>();
   for (const r of events) {
     const { event } = r;
-    if (event.causation) answered.add(event.causation.commandId);
+    if (event.body.type === 'ParticipantJoined')
+      identities.set(event.body.participant.sessionId, event.body.participant.identity);
+    if (event.causation) {
+      answered.add(event.causation.commandId);
+      const { requestId, sessionId } = event.causation;
+      const identity = sessionId === null ? undefined : identities.get(sessionId);
+      if (requestId !== null && identity !== undefined)
+        answeredRequests.add(JSON.stringify([event.room, identity, requestId]));
+    }
     if (event.body.type === 'CommandRejected') answered.add(event.body.commandId);
     const cursor = cursors.get(event.room);
     if (!cursor) {
@@ -180,8 +193,11 @@ export function verify(records: Iterable<AuditRecord>): VerifyResult {
 
   for (const c of commands) {
     const { command } = c;
-    if (command.source.type !== 'ClientSource' || UNANSWERED_ALLOWED.has(command.body.type)) continue;
-    if (!answered.has(command.commandId)) {
+    const src = command.source;
+    if (src.type !== 'ClientSource' || UNANSWERED_ALLOWED.has(command.body.type)) continue;
+    const retry =
+      src.requestId !== null && answeredRequests.has(JSON.stringify([command.room, src.identity, src.requestId]));
+    if (!answered.has(command.commandId) && !retry) {
       report('command_unanswered', command.room, null, c, `${command.body.type} ${command.commandId}`);
     }
   }

@@ -9,6 +9,7 @@ import type {
   TrackRef,
 } from '@sig/schemas';
 import { DecisionBuilder, type Decision } from './decision.js';
+import { isDuplicateRequest } from './requests.js';
 import {
   participantByConnection,
   participantByIdentity,
@@ -43,6 +44,9 @@ type Handler<T extends CommandBody['type']> = (ctx: Ctx<T>) => void;
  */
 export function decide(command: Command, state: RoomState, config: DeciderConfig): Decision {
   const d = new DecisionBuilder(state, command);
+  // A retry of a request already decided (the client was not told it was logged) is decided once:
+  // its outcome was addressed to the session then, live or in the replay of a resume.
+  if (isDuplicateRequest(state, command)) return d.markDuplicate().build();
   const expected = SOURCE_OF[command.body.type];
   if (command.source.type !== expected) {
     // Only a Kafka writer can forge this (edges write client bodies, SFU workers Sfu* bodies, the
@@ -168,7 +172,10 @@ const join: Handler<'Join'> = (ctx) => {
     status: 'CONNECTED',
   };
   const joined = { type: 'ParticipantJoined' as const, participant, grants: src.grants, connection: connectionOf(src) };
-  d.emit(joined, src.grants.hidden ? { type: 'AudienceNone' } : { type: 'AudienceRoom', exclude: [] });
+  d.actingAs(participant.sessionId).emit(
+    joined,
+    src.grants.hidden ? { type: 'AudienceNone' } : { type: 'AudienceRoom', exclude: [] },
+  );
   const visible = [...d.state.participants.values()].filter(
     (p) => p.sessionId !== participant.sessionId && !p.grants.hidden,
   );
@@ -206,7 +213,10 @@ function resume(ctx: Ctx<'Join'>, src: ClientSource, sessionId: string, lastSeq:
   if (p.identity !== src.identity) return fail('IDENTITY_MISMATCH');
   if (lastSeq > d.state.seq || lastSeq + 1 < windowStart(d.state, config)) return fail('WINDOW_EXCEEDED');
   const wasReconnecting = p.status === 'RECONNECTING';
-  d.emit({ type: 'ParticipantResumed', sessionId, connection: connectionOf(src), lastSeq }, connection);
+  d.actingAs(sessionId).emit(
+    { type: 'ParticipantResumed', sessionId, connection: connectionOf(src), lastSeq },
+    connection,
+  );
   if (wasReconnecting) {
     d.emit(
       { type: 'ParticipantConnectionChanged', sessionId, identity: p.identity, status: 'CONNECTED', reason: 'UNKNOWN' },

@@ -1,6 +1,6 @@
 import type { Command, ErrorCode, MediaCommandBody, RoomEvent, RoomEventAudience, RoomEventBody } from '@sig/schemas';
 import { evolve } from './evolve.js';
-import type { RoomState } from './state.js';
+import { participantByConnection, type RoomState } from './state.js';
 
 /** A media command before the adapter gives it an id and addresses it to the room's worker. */
 export interface MediaCommandDraft {
@@ -21,6 +21,8 @@ export interface Decision {
   readonly rejected: { readonly code: ErrorCode; readonly message: string } | null;
   /** The room state after the new events. */
   readonly state: RoomState;
+  /** A client retry of a request its session already had decided: no events, nothing to send. */
+  readonly duplicate: boolean;
 }
 
 /**
@@ -31,11 +33,20 @@ export class DecisionBuilder {
   private readonly events: RoomEvent[] = [];
   private readonly media: MediaCommandDraft[] = [];
   private rejection: Decision['rejected'] = null;
+  private duplicate = false;
+  /** The session that sent a client command (recorded in causation, scoping its request id). */
+  private sender: string | null;
 
   constructor(
     private current: RoomState,
     private readonly command: Command,
-  ) {}
+  ) {
+    const src = command.source;
+    this.sender =
+      src.type === 'ClientSource'
+        ? (participantByConnection(current, src.edgeId, src.connectionId)?.sessionId ?? null)
+        : null;
+  }
 
   get state(): RoomState {
     return this.current;
@@ -48,12 +59,27 @@ export class DecisionBuilder {
       room: this.current.room,
       seq: this.current.seq + 1,
       at: this.command.receivedAt,
-      causation: { commandId: this.command.commandId, requestId },
+      causation: { commandId: this.command.commandId, requestId, sessionId: this.sender },
       audience,
       body,
     };
     this.current = evolve(this.current, event);
     this.events.push(event);
+    return this;
+  }
+
+  /**
+   * Attributes the rest of this decision to a session the command itself creates or takes over
+   * (join, resume): its request id then belongs to that session.
+   */
+  actingAs(sessionId: string): this {
+    this.sender = sessionId;
+    return this;
+  }
+
+  /** Marks the command as a retry of a request already decided: the decision stays empty. */
+  markDuplicate(): this {
+    this.duplicate = true;
     return this;
   }
 
@@ -92,6 +118,12 @@ export class DecisionBuilder {
   }
 
   build(): Decision {
-    return { events: this.events, media: this.media, rejected: this.rejection, state: this.current };
+    return {
+      events: this.events,
+      media: this.media,
+      rejected: this.rejection,
+      state: this.current,
+      duplicate: this.duplicate,
+    };
   }
 }

@@ -1,4 +1,5 @@
 import type { RoomEvent, RoomEventBody } from '@sig/schemas';
+import { rememberRequest } from './requests.js';
 import type { ParticipantState, RoomState } from './state.js';
 
 type Body<T extends RoomEventBody['type']> = Extract<RoomEventBody, { type: T }>;
@@ -31,7 +32,7 @@ export function evolve(state: RoomState, event: RoomEvent): RoomState {
   }
   const next = { ...state, seq: event.seq };
   const evolver = EVOLVERS[event.body.type] as Evolver<RoomEventBody['type']>;
-  return evolver(next, event.body, event);
+  return rememberRequest(evolver(next, event.body, event), event);
 }
 
 const unchanged = (s: RoomState): RoomState => s;
@@ -82,6 +83,7 @@ const EVOLVERS: { readonly [T in RoomEventBody['type']]: Evolver<T> } = {
       connection: b.connection,
       disconnectedAt: null,
       subscriptions: [],
+      recentRequestIds: [],
     });
     return withParticipants(s, participants, e.at);
   },

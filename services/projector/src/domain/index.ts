@@ -2,6 +2,7 @@ export * from './decide.js';
 export * from './decision.js';
 export * from './evolve.js';
 export * from './replay.js';
+export * from './requests.js';
 export * from './route.js';
 export * from './state.js';
 export * from './timers.js';

@@ -22,6 +22,11 @@ export interface ParticipantState {
   readonly disconnectedAt: number | null;
   /** Track ids (publisher-scoped: `<sessionId>/<trackId>`) this participant receives via the SFU. */
   readonly subscriptions: readonly string[];
+  /**
+   * Request ids of this session's recent commands that produced room events, oldest first (at most
+   * REQUEST_ID_WINDOW): a command repeating one of them is a client retry, decided only once.
+   */
+  readonly recentRequestIds: readonly string[];
 }
 
 /** Lifecycle of a room: never opened, open, closed (a later join reopens it). */
