@@ -50,6 +50,7 @@ export class Projector {
   private scheduler: TimerScheduler | null = null;
   private liveness: EdgeLiveness | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
+  private consumerRestart: NodeJS.Timeout | undefined;
   private readonly reportedEdges = new Map<string, number>();
   private readonly ctx: WorkerContext;
   readonly groupId: string;
@@ -109,9 +110,11 @@ export class Projector {
     );
     this.liveness = new EdgeLiveness(
       kafka,
+      this.timerProducer,
       topicName('edgeLiveness', topicPrefix),
       new AvroCodec(this.options.schemas, 'signal.EdgeHeartbeat'),
       topicPrefix,
+      this.options.instanceId,
       this.options.edgeStartupGraceMs,
       logger,
     );
@@ -119,8 +122,20 @@ export class Projector {
     this.livenessTimer = setInterval(() => this.checkEdges(), 1000);
     this.livenessTimer.unref();
 
+    await this.runConsumer();
+    this.lifecycle.transition('running');
+  }
+
+  /** Consumes `signal.commands` in the group; every owned partition is decided by its worker. */
+  private async runConsumer(): Promise<void> {
+    const { kafka, topicPrefix, logger } = this.options;
     const consumer = createConsumer(kafka, { groupId: this.groupId });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.consumer !== consumer) return;
+      logger.error({ err: payload.error }, 'command consumer crashed for good; replacing it');
+      this.replaceConsumer(consumer);
+    });
     if (this.options.metrics) trackConsumerLag(consumer, this.options.metrics.consumerLag);
     const commandsTopic = topicName('commands', topicPrefix);
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[commandsTopic] ?? []));
@@ -161,7 +176,26 @@ export class Projector {
         }
       },
     });
-    this.lifecycle.transition('running');
+  }
+
+  /**
+   * kafkajs does not restart a consumer after some errors (e.g. "Failed to find group coordinator"
+   * while a restarted broker loads): the instance would stay up owning nothing. Give every
+   * partition up (a new owner, possibly us, fences and rebuilds) and join the group again.
+   */
+  private replaceConsumer(old: Consumer): void {
+    this.consumer = null;
+    void (async () => {
+      await old.disconnect().catch(() => undefined);
+      await Promise.all([...this.workers.keys()].map((p) => this.dropWorker(p)));
+      this.consumerRestart = setTimeout(() => {
+        if (!this.lifecycle.is('running')) return;
+        this.runConsumer().catch((err: unknown) => {
+          this.options.logger.error({ err }, 'command consumer restart failed');
+          if (this.consumer) this.replaceConsumer(this.consumer);
+        });
+      }, 1000);
+    })();
   }
 
   private worker(partition: number): PartitionWorker {
@@ -205,7 +239,7 @@ export class Projector {
       for (const state of w.rooms.values()) {
         const edges = new Set([...state.participants.values()].map((p) => p.connection.edgeId));
         for (const edgeId of edges) {
-          if (!dependsOnEdge(state, edgeId) || !this.liveness?.isDead(edgeId, now)) continue;
+          if (!dependsOnEdge(state, edgeId) || !this.liveness?.isDead(edgeId)) continue;
           const key = `${state.room}|${edgeId}`;
           if (now - (this.reportedEdges.get(key) ?? 0) < 5000) continue;
           this.reportedEdges.set(key, now);
@@ -220,6 +254,7 @@ export class Projector {
     if (this.lifecycle.state === 'stopped' || this.lifecycle.state === 'initialized') return;
     if (this.lifecycle.state !== 'draining') this.lifecycle.transition('draining');
     if (this.livenessTimer) clearInterval(this.livenessTimer);
+    clearTimeout(this.consumerRestart);
     this.scheduler?.close();
     await this.consumer?.disconnect().catch(() => undefined);
     await Promise.all([...this.workers.keys()].map((p) => this.dropWorker(p)));

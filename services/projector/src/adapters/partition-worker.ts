@@ -250,9 +250,10 @@ export class PartitionWorker {
     const sent = [...spans.roomEvents, ...spans.deliveries, ...spans.media, ...deadLetterSpans];
 
     const started = performance.now();
-    const txn = await producer.transaction();
     const written: { spans: SendSpan[]; metadata: WrittenPartition[] }[] = [];
+    let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
+      txn = await producer.transaction();
       // Several produce requests when the batch is large (see chunk.ts), in order, same transaction.
       // `flat[i]` is the record of `sent[i]` (both list room events, deliveries, media, dead letters).
       const flat = topicMessages.flatMap((t) => t.messages.map((message) => ({ topic: t.topic, message })));
@@ -288,7 +289,16 @@ export class PartitionWorker {
       this.readiness = null;
       settleSendSpans(sent, err instanceof Error ? err : new Error(String(err)));
       this.ctx.metrics?.transactions.inc({ outcome: 'aborted' });
-      await txn.abort().catch(() => undefined);
+      // A failed EndTxn (commit or abort, e.g. the broker went away) leaves kafkajs' transaction
+      // state in COMMITTING/ABORTING for good: every later transaction() would throw. A new
+      // producer's InitProducerId makes the coordinator finish or abort whatever is still open.
+      const aborted =
+        txn !== undefined &&
+        (await txn.abort().then(
+          () => true,
+          () => false,
+        ));
+      if (!aborted) await this.discardProducer();
       throw err;
     }
     // Records become visible (read_committed) at the commit: that is their produce latency.
@@ -396,13 +406,17 @@ export class PartitionWorker {
     });
   }
 
+  private async discardProducer(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    await p?.disconnect().catch(() => undefined);
+  }
+
   /** Gives the partition up: disconnects the producer. Idempotent. */
   async close(): Promise<void> {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     this.projection = null;
-    const p = this.producer;
-    this.producer = null;
-    await p?.disconnect().catch(() => undefined);
+    await this.discardProducer();
   }
 }
