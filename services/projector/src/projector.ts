@@ -241,7 +241,10 @@ export class Projector {
         for (const edgeId of edges) {
           if (!dependsOnEdge(state, edgeId) || !this.liveness?.isDead(edgeId)) continue;
           const key = `${state.room}|${edgeId}`;
-          if (now - (this.reportedEdges.get(key) ?? 0) < 5000) continue;
+          const reported = this.reportedEdges.get(key);
+          if (reported !== undefined && now - reported < 5000) continue;
+          if (reported === undefined)
+            this.options.logger.warn({ edgeId, room: state.room }, 'edge silent while the log moved on: judged dead');
           this.reportedEdges.set(key, now);
           void this.scheduler?.fire({ timer: 'EDGE_LIVENESS', room: state.room, sessionId: null, edgeId, dueAt: now });
         }
