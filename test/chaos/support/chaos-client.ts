@@ -49,6 +49,8 @@ export class ChaosClient {
   edgeUrl = '';
   readonly resumes: ResumeRecord[] = [];
   readonly closes: RawClose[] = [];
+  /** Room-mates this client was told are `reconnecting` (identity, when). */
+  readonly reconnectingSeen: { identity: string; at: number }[] = [];
   /** Things a correct server never makes a client do (resume_failed, non-resumable close). */
   readonly problems: string[] = [];
   readonly #o: ChaosClientOptions;
@@ -161,6 +163,8 @@ export class ChaosClient {
       Date.now(),
     );
     if (seq > this.lastSeq) this.lastSeq = seq;
+    if (m.type === 'participant_updated' && m['status'] === 'reconnecting')
+      this.reconnectingSeen.push({ identity: String(m['identity']), at: Date.now() });
     if (m.type === 'joined') {
       this.sessionId = m['sessionId'] as string;
       ledger.join(this.room, this.identity);
