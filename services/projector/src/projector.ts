@@ -189,7 +189,7 @@ export class Projector {
       await old.disconnect().catch(() => undefined);
       await Promise.all([...this.workers.keys()].map((p) => this.dropWorker(p)));
       this.consumerRestart = setTimeout(() => {
-        if (!this.lifecycle.is('running')) return;
+        if (!this.lifecycle.is('starting', 'running')) return;
         this.runConsumer().catch((err: unknown) => {
           this.options.logger.error({ err }, 'command consumer restart failed');
           if (this.consumer) this.replaceConsumer(this.consumer);
