@@ -138,9 +138,13 @@ export class EdgeLiveness {
     const c = this.consumer;
     this.consumer = null;
     await c?.disconnect();
-    // A tombstone, so compaction forgets this instance's witness (best effort: a crash leaves one record).
-    await this.producer
+    // A tombstone, so compaction forgets this instance's witness (best effort: a crash leaves one
+    // record). Not waited for more than a second: a stop during a broker outage must not hang on it.
+    const tombstone = this.producer
       .send({ topic: this.topic, messages: [{ key: this.witnessKey, value: null }] })
       .catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([tombstone, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
   }
 }
