@@ -130,3 +130,21 @@ async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/** The offset a consumer group committed for one partition (the next record to read), or 0n if none. */
+export async function committedOffset(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  partition: number,
+): Promise<bigint> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const offset = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || offset === '-1' ? 0n : BigInt(offset);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

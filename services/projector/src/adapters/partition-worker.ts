@@ -2,6 +2,7 @@ import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import {
   ATTR,
   SPAN,
+  committedOffset,
   createProducer,
   readPartitionsToEnd,
   settleSendSpans,
@@ -57,6 +58,8 @@ export class PartitionWorker {
   private projection: PartitionProjection | null = null;
   private stateValue: WorkerState = 'rebuilding';
   private readiness: Promise<void> | null = null;
+  /** The group's committed offset when the worker was (re)built. */
+  private decidedBefore = 0n;
   rebuildMs = 0;
 
   constructor(
@@ -93,9 +96,28 @@ export class PartitionWorker {
       const producer = createProducer(this.ctx.kafka, {
         transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
       });
-      await producer.connect();
+      try {
+        await producer.connect();
+        // kafkajs' connect() only gets an idempotent producer id: the transactional InitProducerId,
+        // which fences a previous owner and completes or aborts its open transaction, is sent by
+        // the first transaction(). It must come before reading the log, or a previous owner's
+        // transaction committed after that read is decided again (the same seq twice).
+        const fence = await producer.transaction();
+        await fence.abort();
+      } catch (err) {
+        await producer.disconnect().catch(() => undefined);
+        throw err;
+      }
       this.producer = producer;
     }
+    // Final once the previous owner is fenced: commands below it were decided by a committed
+    // transaction, even if the consumer fetched its position before that commit.
+    this.decidedBefore = await committedOffset(
+      this.ctx.kafka,
+      this.ctx.consumerGroupId,
+      topicName('commands', this.ctx.topicPrefix),
+      this.partition,
+    );
     const projection = new PartitionProjection(this.partition, this.ctx.decider, this.ctx.codecs);
     const { snapshots, checkpoint } = await this.readSnapshots();
     for (const snapshot of snapshots.values()) projection.restore(snapshot);
@@ -162,8 +184,15 @@ export class PartitionWorker {
    * consumer offset in one transaction. On any failure the transaction is aborted and the
    * projection discarded (rebuilt on next use), so memory never runs ahead of the log.
    */
-  async process(messages: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
+  async process(consumed: readonly KafkaMessage[], now: number): Promise<BatchOutput> {
     await this.ready();
+    const messages = consumed.filter((m) => BigInt(m.offset) >= this.decidedBefore);
+    if (messages.length < consumed.length)
+      this.ctx.logger.info(
+        { partition: this.partition, skipped: consumed.length - messages.length },
+        'commands already decided by a previous owner skipped',
+      );
+    if (messages.length === 0) return emptyOutput();
     const producer = this.producer!;
     const projection = this.projection!;
     const deadLetters: DeadLetter[] = [];
