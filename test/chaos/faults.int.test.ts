@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultName } from './faults.js';
 import { formatTable, type FaultResult } from './report.js';
 import { ChaosRun } from './scenario.js';
+import { logDuplicates } from './support/log-duplicates.js';
 import { ChaosStack } from './support/stack.js';
 
 // The faults the system survives every time today. slow-consumer still wedges a projector
@@ -48,6 +49,10 @@ describe('fault suite (short): nothing acked is lost or duplicated, whatever bre
     async (fault) => {
       const result = await run!.run(fault);
       results.push(result);
+      if (result.duplicated > 0) {
+        const found = await logDuplicates(stack!.broker.brokers, stack!.prefix);
+        console.info(`${fault}: duplicates in the logs:\n${found.join('\n') || '(none: an edge delivered twice)'}`);
+      }
       expect(result.failures, formatTable([result])).toEqual([]);
       expect(result.lost).toBe(0);
       expect(result.duplicated).toBe(0);
