@@ -141,7 +141,7 @@ export const METRICS = {
   edgeDeliveriesDropped: {
     type: 'counter',
     name: 'signal_edge_deliveries_dropped_total',
-    help: 'Delivery records or events not delivered, by reason (other_edge, undecodable, unknown_connection, unrenderable).',
+    help: 'Delivery records or events not delivered, by reason (other_edge, undecodable, unknown_connection, unrenderable, duplicate).',
     labelNames: ['reason'],
   },
   edgePendingProduces: {

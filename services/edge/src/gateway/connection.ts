@@ -8,6 +8,7 @@ import { SERVER_CLOSES, type ServerCloseCause } from '../domain/close.js';
 import type { TokenClaims, VideoGrant } from '../domain/grants.js';
 import { NO_STRIKES, type Strikes } from '../domain/liveness.js';
 import type { TokenBucket } from '../domain/token-bucket.js';
+import type { SentSeq } from '../domain/sent-seq.js';
 
 /** What the transport reports for one send. */
 export type SendStatus = 'ok' | 'backpressure' | 'dropped' | 'closed';
@@ -54,6 +55,8 @@ export class Connection {
   sessionId: string | null = null;
   /** Missed events already sent by earlier records of a resume split over several (see deliveries.ts). */
   replayedBefore = 0;
+  /** Highest room seq sent on this connection (a delivery record written twice is not sent twice). */
+  sentSeq: SentSeq | null = null;
   lastInboundAt: number;
   invalidFrames = 0;
   strikes: Strikes = NO_STRIKES;

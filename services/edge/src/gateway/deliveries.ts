@@ -8,6 +8,7 @@ import { ATTR, SPAN, msToSeconds, withSpan, type Logger } from '@sig/runtime';
 import { SchemaDecodeError, type AvroCodec, type RoomEvent, type ServerMessage } from '@sig/schemas';
 import { applyGrants } from '../domain/grants.js';
 import { renderDelivery, type JoinExtras, type RenderOutcome } from '../domain/render.js';
+import { unsentEvents } from '../domain/sent-seq.js';
 import type { DeliveryRecord } from '../adapters/delivery-consumer.js';
 import type { EdgeMetrics } from '../adapters/metrics.js';
 import type { Connection } from './connection.js';
@@ -69,7 +70,11 @@ export class DeliveryRouter {
           metrics.deliveriesDropped.inc({ reason: 'unknown_connection' });
           continue;
         }
-        this.#deliver(conn, events, delivery.kind, decidedAt);
+        const unsent = unsentEvents(events, delivery.room, conn.sentSeq);
+        if (unsent.fresh.length < events.length) metrics.deliveriesDropped.inc({ reason: 'duplicate' });
+        if (unsent.fresh.length === 0 && events.length > 0) continue;
+        conn.sentSeq = unsent.sent;
+        this.#deliver(conn, unsent.fresh, delivery.kind, decidedAt);
       }
     });
     logger.trace(
