@@ -25,6 +25,14 @@ async function edgeCounter(edge: EdgeProcess, series: string): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
+/** Events the running edges did not send because they had sent that seq on that connection already. */
+export async function duplicateDrops(run: ChaosRun): Promise<number> {
+  const counts = await Promise.all(
+    run.stack.edges.map((e) => edgeCounter(e, 'signal_edge_deliveries_dropped_total{reason="duplicate"}')),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 const clientsOn = (run: ChaosRun, edge: EdgeProcess): ChaosClient[] =>
   run.clients.filter((c) => c.edgeUrl === edge.url());
 
