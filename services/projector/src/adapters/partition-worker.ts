@@ -23,7 +23,8 @@ import {
   type BatchOutput,
   type ProjectionCodecs,
 } from './partition-projection.js';
-import { chunkByBytes, PRODUCE_CHUNK_BYTES, SNAPSHOT_MAX_BYTES } from './chunk.js';
+import { chunkByBytes, PRODUCE_CHUNK_BYTES } from './chunk.js';
+import { writeSnapshotRound } from './snapshot-round.js';
 
 /** Settings shared by every partition worker. */
 export interface WorkerContext {
@@ -302,7 +303,7 @@ export class PartitionWorker {
           projection.lastEventOffset = BigInt(events.baseOffset) + BigInt(count - 1);
         }
       }
-      await this.maybeSnapshot(txn, projection, now);
+      await writeSnapshotRound(txn, projection, this.ctx, this.partition, now);
       await txn.sendOffsets({
         consumerGroupId: this.ctx.consumerGroupId,
         topics: [
@@ -387,51 +388,6 @@ export class PartitionWorker {
           startSendSpan({ topic: topics.media, key: m.room, partition: this.partition, messageId: m.commandId }),
         );
       }
-    });
-  }
-
-  /** Writes snapshots of changed rooms plus the partition checkpoint, inside the open transaction. */
-  private async maybeSnapshot(
-    txn: { send: Producer['send'] },
-    projection: PartitionProjection,
-    now: number,
-  ): Promise<void> {
-    const every = this.ctx.snapshotEveryEvents;
-    if (every <= 0 || projection.eventsSinceSnapshot < every || projection.lastEventOffset === null) return;
-    const offset = projection.lastEventOffset;
-    const snapshots = projection.takeSnapshots(offset, now);
-    const codec = this.ctx.codecs.snapshot;
-    const records = snapshots.map((s) => ({ key: s.room, value: codec.encode(s), partition: this.partition }));
-    const tooLarge = records.filter((r) => r.value.length > SNAPSHOT_MAX_BYTES);
-    if (tooLarge.length > 0) {
-      // A room snapshot carries the room's resume window; one over the broker's record limit would
-      // fail the transaction forever. Skip this round (the rooms stay dirty, no checkpoint): a
-      // rebuild then replays from the previous checkpoint, slower but exact.
-      projection.markDirty(snapshots.map((s) => s.room));
-      this.ctx.logger.warn(
-        { partition: this.partition, rooms: tooLarge.map((r) => r.key), bytes: tooLarge.map((r) => r.value.length) },
-        'room snapshot over the record limit: snapshot round skipped',
-      );
-      return;
-    }
-    const checkpoint: RoomSnapshot = {
-      room: '',
-      seq: 0,
-      offset: Number(offset),
-      takenAt: now,
-      stateFormat: 1,
-      state: Buffer.alloc(0),
-      window: [],
-    };
-    const topic = topicName('snapshots', this.ctx.topicPrefix);
-    // Several requests when large (see chunk.ts); the checkpoint last, so a reader that sees it
-    // has seen the snapshots it vouches for.
-    for (const chunk of chunkByBytes(records, (r) => r.value.length, PRODUCE_CHUNK_BYTES))
-      await txn.send({ topic, acks: -1, messages: chunk });
-    await txn.send({
-      topic,
-      acks: -1,
-      messages: [{ key: checkpointKey(this.partition), value: codec.encode(checkpoint), partition: this.partition }],
     });
   }
 
