@@ -117,9 +117,9 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = {
     replicationFactor: 1,
     retention: { kind: 'compact', minCompactionLagMs: 60_000, deleteRetentionMs: HOUR },
     valueSchema: 'signal.EdgeHeartbeat',
-    producers: ['edge'],
+    producers: ['edge', 'projector (witness records)'],
     consumers: ['projector (every instance reads all)'],
-    doc: 'Edge heartbeats and drain notices; a silent edge has its participants treated as disconnected.',
+    doc: 'Edge heartbeats and drain notices, and projector witness records (the log clock): an edge silent while the log moved on has its participants treated as disconnected.',
   },
   snapshots: {
     id: 'snapshots',

@@ -171,10 +171,13 @@ export class ChaosRun {
     this.stopLoad();
     const loadEnd = Date.now();
     try {
-      await waitFor(() => this.allJoined() && this.ledger.outstanding() === 0, {
+      // Also every message answered: one acked later (an edge's produce retried across an outage)
+      // would otherwise be counted lost in the next fault's baseline and delivered during it.
+      const answered = () => this.clients.every((c) => c.unanswered.size === 0);
+      await waitFor(() => this.allJoined() && answered() && this.ledger.outstanding() === 0, {
         timeoutMs: this.o.settleTimeoutMs,
         intervalMs: 100,
-        message: `every acked message delivered after ${fault}: ${this.#status()}`,
+        message: `every message answered and every acked one delivered after ${fault}: ${this.#status()}`,
       });
     } catch (error) {
       failures.push(error instanceof Error ? error.message : String(error));
@@ -226,6 +229,6 @@ export class ChaosRun {
   #status(): string {
     const states = new Map<string, number>();
     for (const c of this.clients) states.set(c.state, (states.get(c.state) ?? 0) + 1);
-    return `clients ${JSON.stringify(Object.fromEntries(states))}, undelivered (message, recipient) pairs ${this.ledger.outstanding()}`;
+    return `clients ${JSON.stringify(Object.fromEntries(states))}, undelivered (message, recipient) pairs ${this.ledger.outstanding()}, unanswered messages ${this.clients.reduce((n, c) => n + c.unanswered.size, 0)}`;
   }
 }

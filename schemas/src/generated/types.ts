@@ -446,11 +446,11 @@ export interface Delivery {
 export type EdgeState = 'RUNNING' | 'DRAINING' | 'STOPPED' | 'UNKNOWN';
 export const EdgeStateValues = ['RUNNING', 'DRAINING', 'STOPPED', 'UNKNOWN'] as const;
 
-/** Edge liveness (signal.edge-liveness, key = edge id). */
+/** Edge liveness (signal.edge-liveness, key = edge id). Projectors also write witness records here (replySlot -1), which give the log its clock. */
 export interface EdgeHeartbeat {
   /** Edge id. */
   readonly edgeId: string;
-  /** Its reply slot. */
+  /** Its reply slot; -1 on a projector's witness record (not an edge). */
   readonly replySlot: number;
   /** When sent. */
   readonly at: number;

@@ -61,6 +61,7 @@ export class Projector {
   private scheduler: TimerScheduler | null = null;
   private liveness: EdgeLiveness | null = null;
   private livenessTimer: NodeJS.Timeout | null = null;
+  private consumerRestart: NodeJS.Timeout | undefined;
   private readonly reportedEdges = new Map<string, number>();
   private readonly paused = new Map<number, Set<PauseReason>>();
   private readonly ctx: WorkerContext;
@@ -144,9 +145,11 @@ export class Projector {
     );
     this.liveness = new EdgeLiveness(
       kafka,
+      this.timerProducer,
       topicName('edgeLiveness', topicPrefix),
       new AvroCodec(this.options.schemas, 'signal.EdgeHeartbeat'),
       topicPrefix,
+      this.options.instanceId,
       this.options.edgeStartupGraceMs,
       logger,
     );
@@ -154,8 +157,20 @@ export class Projector {
     this.livenessTimer = setInterval(() => this.checkEdges(), 1000);
     this.livenessTimer.unref();
 
+    await this.runConsumer();
+    this.lifecycle.transition('running');
+  }
+
+  /** Consumes `signal.commands` in the group; every owned partition is decided by its worker. */
+  private async runConsumer(): Promise<void> {
+    const { kafka, logger } = this.options;
     const consumer = createConsumer(kafka, { groupId: this.groupId });
     this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.consumer !== consumer) return;
+      logger.error({ err: payload.error }, 'command consumer crashed for good; replacing it');
+      this.replaceConsumer(consumer);
+    });
     if (this.options.metrics) trackConsumerLag(consumer, this.options.metrics.consumerLag);
     const commandsTopic = this.commandsTopic;
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[commandsTopic] ?? []));
@@ -178,7 +193,28 @@ export class Projector {
         await Promise.resolve();
       },
     });
-    this.lifecycle.transition('running');
+  }
+
+  /**
+   * kafkajs does not restart a consumer after some errors (e.g. "Failed to find group coordinator"
+   * while a restarted broker loads): the instance would stay up owning nothing. Give every
+   * partition up (a new owner, possibly us, fences and rebuilds) and join the group again.
+   */
+  private replaceConsumer(old: Consumer): void {
+    this.consumer = null;
+    // Pauses belong to the consumer being replaced; the new one starts with none.
+    this.paused.clear();
+    void (async () => {
+      await old.disconnect().catch(() => undefined);
+      await Promise.all([...this.workers.keys()].map((p) => this.dropWorker(p)));
+      this.consumerRestart = setTimeout(() => {
+        if (!this.lifecycle.is('starting', 'running')) return;
+        this.runConsumer().catch((err: unknown) => {
+          this.options.logger.error({ err }, 'command consumer restart failed');
+          if (this.consumer) this.replaceConsumer(this.consumer);
+        });
+      }, 1000);
+    })();
   }
 
   private onAssignment(partitions: number[]): void {
@@ -256,12 +292,14 @@ export class Projector {
         for (const edgeId of edges) {
           if (!dependsOnEdge(state, edgeId) || !this.liveness?.isDead(edgeId)) continue;
           const key = `${state.room}|${edgeId}`;
-          if (now - (this.reportedEdges.get(key) ?? 0) < 5000) continue;
+          const reported = this.reportedEdges.get(key);
+          if (reported !== undefined && now - reported < 5000) continue;
+          if (reported === undefined)
+            this.options.logger.warn(
+              { edgeId, room: state.room },
+              'edge silent while the log moved on: judged dead, its participants in the room go reconnecting',
+            );
           this.reportedEdges.set(key, now);
-          this.options.logger.warn(
-            { room: state.room, edgeId, heardAt: this.liveness.heardAt(edgeId) },
-            'edge presumed dead: its participants in the room go reconnecting',
-          );
           void this.scheduler?.fire({ timer: 'EDGE_LIVENESS', room: state.room, sessionId: null, edgeId, dueAt: now });
         }
       }
@@ -273,6 +311,7 @@ export class Projector {
     if (this.lifecycle.state === 'stopped' || this.lifecycle.state === 'initialized') return;
     if (this.lifecycle.state !== 'draining') this.lifecycle.transition('draining');
     if (this.livenessTimer) clearInterval(this.livenessTimer);
+    clearTimeout(this.consumerRestart);
     this.scheduler?.close();
     await this.consumer?.disconnect().catch(() => undefined);
     await Promise.all([...this.workers.keys()].map((p) => this.dropWorker(p)));

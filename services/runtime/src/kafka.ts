@@ -57,6 +57,12 @@ export interface CreateKafkaOptions {
 /** Client-level retries: quick first retry, capped backoff, about 16 s in total. */
 export const DEFAULT_CLIENT_RETRY: RetryOptions = { initialRetryTime: 100, maxRetryTime: 5000, retries: 8 };
 
+/**
+ * Consumer retries that outlast a broker restart (about 90 s): with the client default, kafkajs
+ * gives up on the group coordinator while the broker loads and crashes the consumer for good.
+ */
+export const CONSUMER_OUTAGE_RETRY: RetryOptions = { initialRetryTime: 300, maxRetryTime: 5000, retries: 20 };
+
 /** A kafkajs client whose logs go to `logger` (component `kafkajs`). */
 export function createKafka(options: CreateKafkaOptions): Kafka {
   const { Kafka } = kafkajs();

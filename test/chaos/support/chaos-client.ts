@@ -49,6 +49,10 @@ export class ChaosClient {
   edgeUrl = '';
   readonly resumes: ResumeRecord[] = [];
   readonly closes: RawClose[] = [];
+  /** Data messages sent on the current socket and not yet answered (ack or error). */
+  readonly unanswered = new Set<string>();
+  /** Room-mates this client was told are `reconnecting` (identity, when). */
+  readonly reconnectingSeen: { identity: string; at: number }[] = [];
   /** Things a correct server never makes a client do (resume_failed, non-resumable close). */
   readonly problems: string[] = [];
   readonly #o: ChaosClientOptions;
@@ -91,6 +95,7 @@ export class ChaosClient {
     const n = ++this.#n;
     const sent = this.#o.ledger.send(this.room, this.identity, n, to, Date.now());
     const payload = padding > 0 ? `${sent.payloadId}|${'x'.repeat(padding)}` : sent.payloadId;
+    this.unanswered.add(sent.payloadId);
     this.#send({ type: 'data', id: sent.payloadId, payload, ...(to === undefined ? {} : { to: [...to] }) });
     return true;
   }
@@ -139,6 +144,7 @@ export class ChaosClient {
     const seq = typeof m['seq'] === 'number' ? m['seq'] : undefined;
     const id = typeof m['id'] === 'string' ? m['id'] : undefined;
     if (m.type === 'ping') return this.#send({ type: 'pong', ts: m['ts'] });
+    if (id !== undefined && (m.type === 'ack' || (m.type === 'error' && seq === undefined))) this.unanswered.delete(id);
     if (m.type === 'ack' && id !== undefined) return ledger.ack(id);
     if (m.type === 'error' && seq === undefined) {
       if (id !== undefined) ledger.refuse(id);
@@ -161,6 +167,8 @@ export class ChaosClient {
       Date.now(),
     );
     if (seq > this.lastSeq) this.lastSeq = seq;
+    if (m.type === 'participant_updated' && m['status'] === 'reconnecting')
+      this.reconnectingSeen.push({ identity: String(m['identity']), at: Date.now() });
     if (m.type === 'joined') {
       this.sessionId = m['sessionId'] as string;
       ledger.join(this.room, this.identity);
@@ -203,6 +211,8 @@ export class ChaosClient {
   #onClose(ws: RawWs, close: RawClose): void {
     if (ws !== this.#ws) return;
     this.closes.push(close);
+    // Their answer died with the socket: logged or not, nobody will say (the ledger allows either).
+    this.unanswered.clear();
     if (this.state === 'stopped') return;
     if (!RESUMABLE_CLOSES.has(close.code)) {
       this.state = 'failed';

@@ -97,6 +97,8 @@ export class ChaosStack {
       ...this.env(),
       ...PROJECTOR_ENV,
       PROJECTOR_ID: `chaos-projector-${++this.#next}`,
+      // CHAOS_PROJECTOR_LOG_LEVEL=debug puts kafkajs' transaction traffic into the CHAOS_DUMP_DIR dump.
+      ...(process.env['CHAOS_PROJECTOR_LOG_LEVEL'] ? { LOG_LEVEL: process.env['CHAOS_PROJECTOR_LOG_LEVEL'] } : {}),
     });
     this.projectors.push(p);
     return p;

@@ -1,52 +1,73 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
-import { createConsumer, type Logger } from '@sig/runtime';
-import type { AvroCodec, EdgeHeartbeat } from '@sig/schemas';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { CONSUMER_OUTAGE_RETRY, createConsumer, recordHeaders, type Logger } from '@sig/runtime';
+import type { AvroCodec } from '@sig/schemas';
+import { LivenessJudge } from './liveness-judge.js';
 
-/** What the projector knows of one edge from its heartbeats. */
-interface EdgeSeen {
-  readonly at: number;
-  readonly intervalMs: number;
-  readonly state: EdgeHeartbeat['state'];
-}
+/** How often each projector instance writes its witness record (the tick of the log clock). */
+export const WITNESS_INTERVAL_MS = 250;
+/** Witness records further apart than this mean the log (or this process) stood still. */
+export const WITNESS_GAP_MS = 2000;
+/** After such a gap, how long (log time, on top of three intervals) edges get to be heard again. */
+export const AFTER_GAP_GRACE_MS = 5000;
 
 /**
- * Follows edge heartbeats (every projector instance reads the whole compacted topic) and tells
- * whether an edge is alive. An edge that stopped, or missed three heartbeats, is dead; an edge
- * never heard of is given a startup grace period (its heartbeats may not have been read yet).
- *
- * "Missed" is judged against what this projector has actually read, not against its clock: a
- * heartbeat counts as missing only if a fetch that started three intervals after it should have
- * returned a newer one. A projector whose event loop was blocked for a while (a large transaction
- * or snapshot under CPU contention) used to wake up, compare its clock with heartbeats it had not
- * fetched yet, and declare live edges dead: their participants went `reconnecting` while their
- * sockets were fine, and deliveries to them stopped for good (the fault suite's slow-consumer
- * finding). A fetch that has not completed (broker down, event loop busy) gives no verdict.
+ * Follows edge heartbeats on the liveness topic (every projector instance reads the whole
+ * compacted topic) and writes this instance's witness records to it, so that liveness is judged
+ * by log time (see `LivenessJudge`): a broker outage, during which no edge can write a heartbeat,
+ * does not make every edge look dead once the broker is back.
  */
 export class EdgeLiveness {
-  private readonly edges = new Map<string, EdgeSeen>();
   private consumer: Consumer | null = null;
-  private readonly startedAt: number;
-  private readonly view = new FetchView();
+  private witnessTimer: NodeJS.Timeout | null = null;
+  private witnessInFlight = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly judge: LivenessJudge;
+  /** `edgeId` of this instance's witness records (fresh per start: never confused with an earlier run's). */
+  readonly witnessId: string;
+  /** Their key: one compacted record per instance id. */
+  private readonly witnessKey: string;
 
   constructor(
     private readonly kafka: Kafka,
+    private readonly producer: Producer,
     private readonly topic: string,
     private readonly codec: AvroCodec<'signal.EdgeHeartbeat'>,
     private readonly groupPrefix: string,
-    private readonly startupGraceMs: number,
+    instanceId: string,
+    startupGraceMs: number,
     private readonly logger: Logger,
-    now: number = Date.now(),
   ) {
-    this.startedAt = now;
+    this.witnessKey = `projector-witness:${instanceId}`;
+    this.witnessId = `${this.witnessKey}:${randomUUID().slice(0, 8)}`;
+    this.judge = new LivenessJudge({
+      witnessId: this.witnessId,
+      startupGraceMs,
+      gapMs: WITNESS_GAP_MS,
+      afterGapGraceMs: AFTER_GAP_GRACE_MS,
+    });
   }
 
   async start(): Promise<void> {
+    await this.run();
+    void this.witness();
+    this.witnessTimer = setInterval(() => void this.witness(), WITNESS_INTERVAL_MS);
+    this.witnessTimer.unref();
+  }
+
+  private async run(): Promise<void> {
     // A private group per instance: every projector must see every edge.
-    const consumer = createConsumer(this.kafka, { groupId: `${this.groupPrefix}projector-liveness-${randomUUID()}` });
+    const consumer = createConsumer(this.kafka, {
+      groupId: `${this.groupPrefix}projector-liveness-${randomUUID()}`,
+      // A long outage must not end the consumer: retry with a capped delay, then replace it below.
+      retry: CONSUMER_OUTAGE_RETRY,
+    });
     this.consumer = consumer;
-    // kafkajs fetches from a broker only after the previous fetch's records were handled.
-    consumer.on(consumer.events.FETCH_START, ({ payload }) => this.view.fetchStarting(payload.nodeId, Date.now()));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.warn({ err: payload.error, restart: payload.restart }, 'edge liveness consumer crashed');
+      if (!payload.restart && this.consumer === consumer) this.replace(consumer);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -54,7 +75,7 @@ export class EdgeLiveness {
       eachMessage: ({ message }) => {
         if (!message.value) return Promise.resolve();
         try {
-          this.seen(this.codec.decode(message.value));
+          this.judge.read(this.codec.decode(message.value));
         } catch (err) {
           this.logger.warn({ err }, 'unreadable edge heartbeat');
         }
@@ -63,67 +84,67 @@ export class EdgeLiveness {
     });
   }
 
-  /** Applies one heartbeat (public for tests). */
-  seen(hb: Pick<EdgeHeartbeat, 'edgeId' | 'at' | 'intervalMs' | 'state'>): void {
-    const prev = this.edges.get(hb.edgeId);
-    if (!prev || prev.at <= hb.at) this.edges.set(hb.edgeId, { at: hb.at, intervalMs: hb.intervalMs, state: hb.state });
+  /**
+   * A consumer that crashed for good (kafkajs gives up on some errors after a broker restart, e.g.
+   * "Failed to find group coordinator") is replaced: it re-reads the topic, which the judge ignores.
+   */
+  private replace(old: Consumer): void {
+    this.consumer = null;
+    void old.disconnect().catch(() => undefined);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.run().catch((err: unknown) => {
+        this.logger.warn({ err }, 'edge liveness consumer restart failed');
+        if (this.consumer) this.replace(this.consumer);
+      });
+    }, 1000);
   }
 
-  /** Records that a fetch from `nodeId` starts (public for tests; the consumer calls it). */
-  fetchStarting(nodeId: number, now: number): void {
-    this.view.fetchStarting(nodeId, now);
+  /** Writes one witness record; skipped while the previous one is still being sent. Never rejects. */
+  private async witness(): Promise<void> {
+    if (this.witnessInFlight) return;
+    this.witnessInFlight = true;
+    const value = this.codec.encode({
+      edgeId: this.witnessId,
+      // No reply slot: marks a projector's witness, not an edge.
+      replySlot: -1,
+      at: Date.now(),
+      state: 'RUNNING',
+      connections: 0,
+      intervalMs: WITNESS_INTERVAL_MS,
+    });
+    try {
+      await this.producer.send({
+        topic: this.topic,
+        messages: [{ key: this.witnessKey, value, headers: recordHeaders({ trace: false }) }],
+      });
+    } catch (err) {
+      this.logger.debug({ err }, 'liveness witness not written');
+    } finally {
+      this.witnessInFlight = false;
+    }
   }
 
-  /** Whether connections on this edge should be considered lost (judged on what was read, see above). */
+  /** Whether connections on this edge should be considered lost. */
   isDead(edgeId: string): boolean {
-    const asOf = this.view.asOf();
-    if (asOf === undefined) return false;
-    const seen = this.edges.get(edgeId);
-    if (!seen) return asOf - this.startedAt > this.startupGraceMs;
-    if (seen.state === 'STOPPED') return true;
-    return asOf - seen.at > 3 * seen.intervalMs;
-  }
-
-  /** When the edge's latest heartbeat read was written (for logs). */
-  heardAt(edgeId: string): number | undefined {
-    return this.edges.get(edgeId)?.at;
+    return this.judge.isDead(edgeId);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    if (this.witnessTimer) clearInterval(this.witnessTimer);
+    this.witnessTimer = null;
     const c = this.consumer;
     this.consumer = null;
     await c?.disconnect();
-  }
-}
-
-/** A broker not fetched from for this long (newest fetch elsewhere) no longer leads a partition we read. */
-const NODE_GONE_MS = 30_000;
-
-/**
- * Up to when the heartbeat log has been read: the start time of the latest fetch whose records
- * have all been handled, per broker (the oldest of them when several brokers lead partitions).
- */
-export class FetchView {
-  /** Per broker: start of the fetch in flight (its records not handled yet) and of the last handled one. */
-  readonly #nodes = new Map<number, { inFlightSince: number; handledAsOf: number | undefined }>();
-
-  /** A fetch from `nodeId` starts: the previous one from it is complete, records handled. */
-  fetchStarting(nodeId: number, now: number): void {
-    const node = this.#nodes.get(nodeId);
-    if (node === undefined) this.#nodes.set(nodeId, { inFlightSince: now, handledAsOf: undefined });
-    else this.#nodes.set(nodeId, { inFlightSince: now, handledAsOf: node.inFlightSince });
-  }
-
-  /** Every heartbeat written before this time has been read; undefined before the first complete fetch. */
-  asOf(): number | undefined {
-    let newest = -Infinity;
-    for (const node of this.#nodes.values()) newest = Math.max(newest, node.inFlightSince);
-    let oldest: number | undefined;
-    for (const node of this.#nodes.values()) {
-      if (node.inFlightSince < newest - NODE_GONE_MS) continue;
-      if (node.handledAsOf === undefined) return undefined;
-      oldest = oldest === undefined ? node.handledAsOf : Math.min(oldest, node.handledAsOf);
-    }
-    return oldest;
+    // A tombstone, so compaction forgets this instance's witness (best effort: a crash leaves one
+    // record). Not waited for more than a second: a stop during a broker outage must not hang on it.
+    const tombstone = this.producer
+      .send({ topic: this.topic, messages: [{ key: this.witnessKey, value: null }] })
+      .catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([tombstone, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
   }
 }

@@ -218,7 +218,8 @@ export class PartitionWorker {
 
   /**
    * Fences, then rebuilds. Every build starts a new producer, also after a failed transaction of
-   * this worker's own: its InitProducerId completes (or aborts) any transaction of
+   * this worker's own (kafkajs can also be left stuck in COMMITTING/ABORTING after a failed
+   * EndTxn): its InitProducerId completes (or aborts) any transaction of
    * `projector-<p>` still in flight, so the log read below can no longer change under us. A failed
    * commit may still have committed; reusing the producer could rebuild without it and decide the
    * same commands again with the same seqs.
@@ -232,7 +233,17 @@ export class PartitionWorker {
     const producer = createProducer(this.ctx.kafka, {
       transactionalId: `${this.ctx.topicPrefix}projector-${this.partition}`,
     });
-    await producer.connect();
+    try {
+      await producer.connect();
+      // kafkajs' connect() only gets an idempotent producer id: the transactional InitProducerId,
+      // which fences a previous owner and completes or aborts its open transaction, is sent by
+      // the first transaction(). It must come before the committed offset and the log are read.
+      const fence = await producer.transaction();
+      await fence.abort();
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
     this.producer = producer;
     this.assertOpen();
     // Stable now that no transaction of this partition is pending. kafkajs fetches the offset it
