@@ -50,6 +50,7 @@ const ctx: WorkerContext = {
   },
   snapshotEveryEvents: 0,
   maxCommandsPerTransaction: 500,
+  transactionGapMs: 3,
   maxBacklogCommands: 2000,
   maxBacklogBytes: 16 * 1024 * 1024,
 };

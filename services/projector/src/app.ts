@@ -60,6 +60,7 @@ const projector = new Projector({
     resumeWindowEvents: config.resumeWindowEvents,
   },
   maxCommandsPerTransaction: config.maxCommandsPerTransaction,
+  transactionGapMs: config.transactionGapMs,
   partitionsConcurrently: config.partitionsConcurrently,
   edgeStartupGraceMs: config.edgeStartupGraceMs,
   snapshotEveryEvents: config.snapshotEveryEvents,

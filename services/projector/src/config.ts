@@ -44,6 +44,11 @@ export const projectorConfigSpec = {
     max: 256,
     description: 'Partitions processed in parallel',
   }),
+  transactionGapMs: env.duration('PROJECTOR_TXN_GAP', {
+    default: 3,
+    description:
+      "Pause between a partition's transactions: the coordinator is still completing the previous one for a few ms, and a transaction begun at once is refused (CONCURRENT_TRANSACTIONS) and retried after a metadata refresh (0 = none)",
+  }),
   snapshotEveryEvents: env.int('SNAPSHOT_EVERY_EVENTS', {
     default: 5000,
     min: 0,

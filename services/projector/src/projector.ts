@@ -18,6 +18,8 @@ export interface ProjectorOptions {
   readonly decider: DeciderConfig;
   /** Commands decided per transaction (bounds transaction size and latency under bursts). */
   readonly maxCommandsPerTransaction: number;
+  /** Pause between two transactions of a partition (see WorkerContext.transactionGapMs). Default 3. */
+  readonly transactionGapMs?: number;
   /** Partitions handed to their workers in parallel by the consumer. */
   readonly partitionsConcurrently: number;
   /** Consumed commands a partition may hold before its fetching pauses (count and bytes). */
@@ -88,6 +90,7 @@ export class Projector {
       },
       snapshotEveryEvents: options.snapshotEveryEvents,
       maxCommandsPerTransaction: options.maxCommandsPerTransaction,
+      transactionGapMs: options.transactionGapMs ?? 3,
       maxBacklogCommands: options.maxBacklogCommands ?? 4 * options.maxCommandsPerTransaction,
       maxBacklogBytes: options.maxBacklogBytes ?? 16 * 1024 * 1024,
       ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),

