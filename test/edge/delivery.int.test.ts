@@ -4,7 +4,7 @@
  * to another edge sharing the slot are dropped.
  */
 import { createHmac } from 'node:crypto';
-import { AvroCodec, type Delivery, type RoomEvent, type RoomEventBody } from '@sig/schemas';
+import { AvroCodec, type Delivery } from '@sig/schemas';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomId } from '../support/ids.js';
@@ -12,6 +12,7 @@ import { TestClient } from './support/client.js';
 import { killAll, startEdge, type EdgeProcess } from './support/edge-process.js';
 import { edgeFixture, type EdgeFixture } from './support/fixture.js';
 import { kafkaClient, schemas, Tap, topicName } from './support/kafka-tap.js';
+import { participant, roomEvent } from './support/room-events.js';
 import { bearer, token } from './support/tokens.js';
 
 const TURN_SECRET = 'delivery-test-turn-secret';
@@ -21,7 +22,6 @@ let edge: EdgeProcess;
 let producer: Producer;
 let commands: Tap<'signal.Command'>;
 const deliveryCodec = new AvroCodec(schemas, 'signal.Delivery');
-const eventCodec = new AvroCodec(schemas, 'signal.RoomEvent');
 
 beforeAll(async () => {
   fx = await edgeFixture();
@@ -45,28 +45,6 @@ afterAll(async () => {
   await commands?.stop();
   await fx?.dispose();
 });
-
-const participant = (sessionId: string, identity: string) => ({
-  sessionId,
-  identity,
-  name: identity,
-  metadata: '',
-  joinedAt: Date.now(),
-  tracks: [],
-  status: 'CONNECTED' as const,
-});
-
-function roomEvent(room: string, seq: number, body: RoomEventBody, requestId: string | null = null): Buffer {
-  const event: RoomEvent = {
-    room,
-    seq,
-    at: Date.now(),
-    causation: { commandId: randomId('cmd'), requestId, sessionId: null },
-    audience: { type: 'AudienceRoom', exclude: [] },
-    body,
-  };
-  return eventCodec.encode(event);
-}
 
 async function deliver(delivery: Delivery, partition = edge.replySlot): Promise<void> {
   await producer.send({

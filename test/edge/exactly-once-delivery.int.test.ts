@@ -10,7 +10,7 @@
  * 2. Defence in depth: a room event delivered twice to a connection (a record written or read
  *    twice) is written to the socket once and counted in signal_edge_deliveries_dropped_total.
  */
-import { AvroCodec, type Delivery, type RoomEvent, type RoomEventBody } from '@sig/schemas';
+import { AvroCodec, type Delivery, type RoomEventBody } from '@sig/schemas';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { randomId } from '../support/ids.js';
@@ -19,6 +19,7 @@ import { TestClient, type Msg } from './support/client.js';
 import { killAll, startEdge, type EdgeProcess } from './support/edge-process.js';
 import { edgeFixture, type EdgeFixture } from './support/fixture.js';
 import { kafkaClient, schemas, Tap, topicName } from './support/kafka-tap.js';
+import { participant, roomEvent } from './support/room-events.js';
 import { bearer, token } from './support/tokens.js';
 
 let fx: EdgeFixture;
@@ -28,7 +29,6 @@ let producer: Producer;
 let commands: Tap<'signal.Command'>;
 const transactional: Producer[] = [];
 const deliveryCodec = new AvroCodec(schemas, 'signal.Delivery');
-const eventCodec = new AvroCodec(schemas, 'signal.RoomEvent');
 
 beforeAll(async () => {
   fx = await edgeFixture();
@@ -45,28 +45,6 @@ afterAll(async () => {
   await commands?.stop();
   await fx?.dispose();
 });
-
-const participant = (sessionId: string, identity: string) => ({
-  sessionId,
-  identity,
-  name: identity,
-  metadata: '',
-  joinedAt: Date.now(),
-  tracks: [],
-  status: 'CONNECTED' as const,
-});
-
-function roomEvent(room: string, seq: number, body: RoomEventBody, requestId: string | null = null): Buffer {
-  const event: RoomEvent = {
-    room,
-    seq,
-    at: Date.now(),
-    causation: { commandId: randomId('cmd'), requestId, sessionId: null },
-    audience: { type: 'AudienceRoom', exclude: [] },
-    body,
-  };
-  return eventCodec.encode(event);
-}
 
 const data = (room: string, seq: number, payload: string): Buffer =>
   roomEvent(room, seq, { type: 'DataRelayed', from: 's-bob', fromIdentity: 'bob', payload, topic: null });
