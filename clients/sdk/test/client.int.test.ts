@@ -169,9 +169,10 @@ describe('SignalClient against edges and a projector', () => {
 
     aliceUrl = deadUrl;
     alice.client.dropConnection();
-    // The room gives up on alice after ROOM_DEPARTURE_TIMEOUT (3 s): her session is over.
+    // The room gives up on alice after ROOM_DEPARTURE_TIMEOUT (3 s): her session is over. The
+    // bound is generous: under a loaded CI a projector partition may be rebuilding meanwhile.
     await waitFor(() => bob.messages.some((m) => m.type === 'participant_left'), {
-      timeoutMs: 15_000,
+      timeoutMs: 40_000,
       message: 'bob sees alice leave after the departure timeout',
     });
     aliceUrl = edges[1]!.url();
@@ -184,5 +185,5 @@ describe('SignalClient against edges and a projector', () => {
     expect(alice.sessions[1]).not.toBe(first.sessionId);
     expect(alice.client.lastSeq).toBeGreaterThan(first.seq);
     await waitFor(() => bob.client.participants.size === 1, { message: 'bob sees alice again' });
-  });
+  }, 90_000);
 });

@@ -238,15 +238,18 @@ export class Projector {
   }
 
   /** A worker is rebuilt and fenced: consume its partition from `offset` on. */
-  private resumeAt(partition: number, offset: bigint): void {
-    const w = this.workers.get(partition);
-    if (!w || w.state !== 'ready') return;
-    for (const state of w.rooms.values()) this.scheduler?.update(state);
+  private resumeAt(partition: number, offset: bigint, worker = this.workers.get(partition)): void {
+    if (!worker || worker.state !== 'ready' || this.workers.get(partition) !== worker) return;
+    for (const state of worker.rooms.values()) this.scheduler?.update(state);
     try {
       this.consumer?.seek({ topic: this.commandsTopic, partition, offset: offset.toString() });
     } catch (err) {
-      // Only when the consumer is stopping (seek needs a running consumer): nothing to resume.
-      this.options.logger.debug({ err, partition }, 'seek after rebuild skipped');
+      // seek needs a running consumer (kafkajs is between runs). The partition stays paused and
+      // the seek is tried again: commands the consumer handed over during the rebuild were
+      // dropped, so fetching must not resume from anywhere but `offset`.
+      this.options.logger.debug({ err, partition }, 'seek after rebuild failed; retrying');
+      if (this.lifecycle.is('starting', 'running'))
+        setTimeout(() => this.resumeAt(partition, offset, worker), 250).unref();
       return;
     }
     this.unpause(partition, 'rebuilding');
