@@ -75,6 +75,11 @@ export async function readPartitionsToEnd(
 
   const wanted = [...pending];
   const groupId = `${options.groupPrefix}${options.label}-${randomUUID()}`;
+  // The start offsets are committed for the (new, empty) group before it runs, rather than sought
+  // after `run()`: kafkajs refuses a seek while its consumer is between runs (it restarts it when
+  // the group coordinator is still loading, e.g. on a broker that just started), which made a
+  // rebuild fail at startup.
+  await commitStartOffsets(kafka, groupId, topic, new Map(wanted.map((p) => [p, starts.get(p)!])));
   const consumer = createConsumer(kafka, { groupId, partitionAssigners: [fixedPartitionsAssigner(topic, wanted)] });
   let finish: () => void = () => undefined;
   let fail: (err: Error) => void = () => undefined;
@@ -110,12 +115,30 @@ export async function readPartitionsToEnd(
         await Promise.resolve();
       },
     });
-    for (const p of wanted) consumer.seek({ topic, partition: p, offset: starts.get(p)!.toString() });
     await done;
   } finally {
     clearTimeout(timer);
     await consumer.disconnect().catch(() => undefined);
     await deleteGroup(kafka, groupId);
+  }
+}
+
+async function commitStartOffsets(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  starts: ReadonlyMap<number, bigint>,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [...starts].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+    });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
