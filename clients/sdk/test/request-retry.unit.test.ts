@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ServerMessageOf, WireParticipant } from '@sig/schemas';
+import type { ServerMessageOf } from '@sig/schemas';
 import {
   ExponentialBackoff,
   isRetriableRequestFailure,
@@ -10,6 +10,7 @@ import {
   type RequestRetryPolicy,
   type WebSocketConstructor,
 } from '../src/index.js';
+import { participant } from './fixtures.js';
 
 const edgeError = (code: string, retriable: boolean, extra: { retryAfterMs?: number; seq?: number } = {}) =>
   new SignalClientError(code as SignalClientError['code'], code, retriable, extra);
@@ -46,15 +47,6 @@ describe('RetryRequests', () => {
 
 // ---- the client's retries, over a scripted in-memory socket (no server involved) -------------
 
-const participant = (sessionId: string, identity: string): WireParticipant => ({
-  sessionId,
-  identity,
-  name: identity,
-  metadata: '',
-  joinedAt: 0,
-  status: 'connected',
-  tracks: [],
-});
 const joined: ServerMessageOf<'joined'> = {
   type: 'joined',
   seq: 5,

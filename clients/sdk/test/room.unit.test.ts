@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSE_CODES, type ServerMessageOf, type WireParticipant } from '@sig/schemas';
+import { CLOSE_CODES, type ServerMessageOf } from '@sig/schemas';
 import { RESUMABLE_CLOSE_CODES } from '../src/protocol.js';
 import { applyToRoom, RoomModel } from '../src/room.js';
-
-const participant = (sessionId: string, identity: string): WireParticipant => ({
-  sessionId,
-  identity,
-  name: identity,
-  metadata: '',
-  joinedAt: 0,
-  status: 'connected',
-  tracks: [],
-});
+import { participant } from './fixtures.js';
 
 const joined = (): ServerMessageOf<'joined'> => ({
   type: 'joined',

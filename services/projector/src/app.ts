@@ -61,7 +61,6 @@ const projector = new Projector({
   },
   maxCommandsPerTransaction: config.maxCommandsPerTransaction,
   transactionGapMs: config.transactionGapMs,
-  partitionsConcurrently: config.partitionsConcurrently,
   edgeStartupGraceMs: config.edgeStartupGraceMs,
   snapshotEveryEvents: config.snapshotEveryEvents,
   onRebuilt: ({ ms, snapshots, tailEvents }) => {

@@ -36,14 +36,6 @@ export const projectorConfigSpec = {
     max: 100_000,
     description: 'Commands decided per Kafka transaction',
   }),
-  partitionsConcurrently: env.int('PROJECTOR_PARTITION_CONCURRENCY', {
-    // kafkajs fetches again only when every batch of the last fetch is processed: with fewer
-    // workers than partitions, the transactions of one fetch run in waves and add up.
-    default: 12,
-    min: 1,
-    max: 256,
-    description: 'Partitions processed in parallel',
-  }),
   transactionGapMs: env.duration('PROJECTOR_TXN_GAP', {
     default: 3,
     description:

@@ -20,8 +20,6 @@ export interface ProjectorOptions {
   readonly maxCommandsPerTransaction: number;
   /** Pause between two transactions of a partition (see WorkerContext.transactionGapMs). Default 3. */
   readonly transactionGapMs?: number;
-  /** Partitions handed to their workers in parallel by the consumer. */
-  readonly partitionsConcurrently: number;
   /** Consumed commands a partition may hold before its fetching pauses (count and bytes). */
   readonly maxBacklogCommands?: number;
   readonly maxBacklogBytes?: number;
@@ -182,7 +180,8 @@ export class Projector {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+      // No partitionsConsumedConcurrently: handing a batch over takes microseconds, and every
+      // owned partition's transactions already run in parallel in its worker.
       eachBatch: async (payload) => {
         const { batch } = payload;
         // Stale: a seek to the worker's start offset is pending; this batch is from before it.

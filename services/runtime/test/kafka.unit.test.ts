@@ -77,16 +77,21 @@ describe('record headers', () => {
   });
 });
 
+/** A kafkajs log function writing through the bridge into pino lines kept in memory. */
+function captureKafkaLog() {
+  const lines: string[] = [];
+  const logger = createLogger({
+    service: 's',
+    instance: 'i',
+    level: 'debug',
+    destination: { write: (s: string) => void lines.push(s) },
+  });
+  return { lines, log: pinoLogCreator(logger)(kafkajs.logLevel.DEBUG) };
+}
+
 describe('kafkajs log bridge', () => {
   it('writes kafkajs entries to pino at the matching level, without kafkajs timestamps', () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      service: 's',
-      instance: 'i',
-      level: 'debug',
-      destination: { write: (s: string) => void lines.push(s) },
-    });
-    const log = pinoLogCreator(logger)(kafkajs.logLevel.DEBUG);
+    const { lines, log } = captureKafkaLog();
     log({
       namespace: 'Producer',
       level: kafkajs.logLevel.WARN,
@@ -106,14 +111,7 @@ describe('kafkajs log bridge', () => {
   });
 
   it('logs the routine CONCURRENT_TRANSACTIONS retry after a commit at debug, other send errors at error', () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      service: 's',
-      instance: 'i',
-      level: 'debug',
-      destination: { write: (s: string) => void lines.push(s) },
-    });
-    const log = pinoLogCreator(logger)(kafkajs.logLevel.DEBUG);
+    const { lines, log } = captureKafkaLog();
     const routine =
       'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing';
     log({
